@@ -1,0 +1,229 @@
+"""Course settings: profiles, folders and the dataset choice.
+
+A notebook's first code cell is ``settings = ml.config.settings()``; everything a notebook
+needs to know about where data lives and how big a run should be comes from there.
+
+Environment variables (all optional):
+
+``MUSICLIB_PROFILE``
+    ``tiny`` (unit tests: seconds), ``fast`` (CI and quick study, the default) or ``full``
+    (real study, GTZAN-sized).
+``MUSICLIB_DATASET``
+    ``synthetic`` (the default, built in), a GTZAN folder, or any folder whose sub-folders
+    are labels.
+``MUSICLIB_DATA_DIR``
+    Where generated datasets and caches live. Defaults to ``data/`` of a source checkout,
+    else ``~/.cache/musiclib/data``.
+``MUSICLIB_BUILD_DIR``
+    Where results, models and executed notebooks go. Defaults to ``build/`` of a source
+    checkout, else ``~/.cache/musiclib/build``.
+``MUSICLIB_SEED``
+    The seed every random step starts from (default 0).
+
+Taught in ``notebooks/00_setup_and_data.ipynb``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+from .errors import MusiclibError
+
+SAMPLE_RATE = 22050  # Hz; every signal of the course is resampled to this rate
+
+ENV_PROFILE = "MUSICLIB_PROFILE"
+ENV_DATASET = "MUSICLIB_DATASET"
+ENV_DATA_DIR = "MUSICLIB_DATA_DIR"
+ENV_BUILD_DIR = "MUSICLIB_BUILD_DIR"
+ENV_SEED = "MUSICLIB_SEED"
+
+
+@dataclass(frozen=True)
+class Profile:
+    """How big a run of the course is.
+
+    Attributes
+    ----------
+    name : str
+        ``tiny``, ``fast`` or ``full``.
+    clips_per_style : int
+        Clips per style of the built-in synthetic dataset.
+    clip_seconds : float
+        Length of each synthetic clip, in seconds.
+    long_recordings_per_style : int
+        Synthetic recordings of several minutes per style (teaches cutting long files).
+    long_recording_seconds : float
+        Length of each of those, in seconds.
+    description : str
+        One line for humans.
+    """
+
+    name: str
+    clips_per_style: int
+    clip_seconds: float
+    long_recordings_per_style: int = 0
+    long_recording_seconds: float = 180.0
+    description: str = ""
+
+
+PROFILES: dict[str, Profile] = {
+    "tiny": Profile(
+        name="tiny",
+        clips_per_style=4,
+        clip_seconds=4.0,
+        description="unit tests: a handful of short clips, seconds per step",
+    ),
+    "fast": Profile(
+        name="fast",
+        clips_per_style=10,
+        clip_seconds=10.0,
+        description="CI and quick study: each notebook well under 2 minutes on a 2-core CPU",
+    ),
+    "full": Profile(
+        name="full",
+        clips_per_style=100,
+        clip_seconds=30.0,
+        description="real study: GTZAN-shaped, 100 clips of 30 s per style",
+    ),
+}
+
+DEFAULT_PROFILE = "fast"
+DEFAULT_DATASET = "synthetic"
+
+
+def get_profile(name: str | Profile | None = None) -> Profile:
+    """Return the profile called ``name`` (default: ``$MUSICLIB_PROFILE`` or ``fast``)."""
+    if isinstance(name, Profile):
+        return name
+    name = (name or os.environ.get(ENV_PROFILE) or DEFAULT_PROFILE).strip().lower()
+    try:
+        return PROFILES[name]
+    except KeyError:
+        raise MusiclibError(
+            f"unknown profile {name!r}: choose one of {', '.join(PROFILES)}"
+        ) from None
+
+
+def project_root() -> Path | None:
+    """The source checkout this package was installed from, or None for a plain install."""
+    root = Path(__file__).resolve().parent.parent
+    if (root / "pyproject.toml").is_file() and (root / "notebooks").is_dir():
+        return root
+    return None
+
+
+def _default_dir(env: str, name: str) -> Path:
+    if os.environ.get(env):
+        return Path(os.environ[env]).expanduser().resolve()
+    root = project_root()
+    if root is not None:
+        return root / name
+    return Path.home() / ".cache" / "musiclib" / name
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a notebook or a CLI command needs to know about a run.
+
+    Attributes
+    ----------
+    profile : Profile
+    dataset : str
+        ``"synthetic"`` or the path of a dataset folder.
+    data_dir : Path
+        Generated datasets and caches.
+    build_dir : Path
+        Results, models and executed notebooks.
+    seed : int
+        The seed every random step starts from.
+    sample_rate : int
+        Hz, the rate every signal is resampled to.
+    """
+
+    profile: Profile
+    dataset: str
+    data_dir: Path
+    build_dir: Path
+    seed: int = 0
+    sample_rate: int = SAMPLE_RATE
+    extra: dict = field(default_factory=dict, compare=False)
+
+    @property
+    def is_synthetic(self) -> bool:
+        return self.dataset == "synthetic"
+
+    @property
+    def synthetic_dir(self) -> Path:
+        """Folder of the built-in synthetic dataset for this profile and seed."""
+        return self.data_dir / "synthetic" / f"{self.profile.name}-seed{self.seed}"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.data_dir / "cache"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.build_dir / "models"
+
+    @property
+    def results_dir(self) -> Path:
+        return self.build_dir / "results"
+
+    def replace(self, **changes) -> "Settings":
+        """A copy with some fields changed, e.g. ``settings.replace(seed=1)``."""
+        if "profile" in changes:
+            changes["profile"] = get_profile(changes["profile"])
+        return replace(self, **changes)
+
+    def describe(self) -> str:
+        """A few lines for the top of a notebook."""
+        return "\n".join(
+            [
+                f"profile : {self.profile.name} ({self.profile.description})",
+                f"dataset : {self.dataset}",
+                f"data dir: {self.data_dir}",
+                f"build   : {self.build_dir}",
+                f"seed    : {self.seed}",
+            ]
+        )
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["data_dir"] = str(self.data_dir)
+        d["build_dir"] = str(self.build_dir)
+        return d
+
+
+def settings(
+    profile: str | Profile | None = None,
+    dataset: str | os.PathLike | None = None,
+    *,
+    data_dir: str | os.PathLike | None = None,
+    build_dir: str | os.PathLike | None = None,
+    seed: int | None = None,
+) -> Settings:
+    """The one call a notebook's first cell makes.
+
+    Arguments left out come from the environment variables (see the module docstring), then
+    from the defaults: profile ``fast``, dataset ``synthetic``, seed 0.
+
+    Taught in ``notebooks/00_setup_and_data.ipynb``.
+    """
+    prof = get_profile(profile)
+    ds = str(dataset) if dataset is not None else os.environ.get(ENV_DATASET, "").strip()
+    ds = ds or DEFAULT_DATASET
+    if ds.lower() == "synthetic":
+        ds = "synthetic"
+    else:
+        ds = str(Path(ds).expanduser().resolve())
+    if seed is None:
+        raw = os.environ.get(ENV_SEED, "").strip()
+        try:
+            seed = int(raw) if raw else 0
+        except ValueError:
+            raise MusiclibError(f"{ENV_SEED}={raw!r} is not an integer") from None
+    ddir = Path(data_dir).expanduser().resolve() if data_dir else _default_dir(ENV_DATA_DIR, "data")
+    bdir = Path(build_dir).expanduser().resolve() if build_dir else _default_dir(ENV_BUILD_DIR, "build")
+    return Settings(profile=prof, dataset=ds, data_dir=ddir, build_dir=bdir, seed=int(seed))
