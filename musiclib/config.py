@@ -227,3 +227,61 @@ def settings(
     ddir = Path(data_dir).expanduser().resolve() if data_dir else _default_dir(ENV_DATA_DIR, "data")
     bdir = Path(build_dir).expanduser().resolve() if build_dir else _default_dir(ENV_BUILD_DIR, "build")
     return Settings(profile=prof, dataset=ds, data_dir=ddir, build_dir=bdir, seed=int(seed))
+
+
+# The main packages whose installed versions notebook 00 checks against pyproject's ranges.
+CHECKED_PACKAGES = (
+    "numpy", "pandas", "soundfile", "soxr", "librosa", "scikit-learn", "matplotlib",
+    "seaborn", "tensorflow", "keras", "audiomentations", "jupyterlab",
+)
+
+
+def environment_report():
+    """Installed versions of the course's main packages against the ranges musiclib requires.
+
+    The ranges come from musiclib's own package metadata (``pyproject.toml``), so there is
+    one place to change them. Reads metadata only: TensorFlow is not imported.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``package``, ``installed`` (None if missing), ``required`` and ``ok``.
+
+    Taught in ``notebooks/00_setup_and_data.ipynb``.
+    """
+    import platform
+    from importlib import metadata
+
+    import pandas as pd
+    from packaging.requirements import Requirement
+    from packaging.specifiers import SpecifierSet
+
+    required = {}
+    for line in metadata.requires("musiclib") or []:
+        req = Requirement(line)
+        if req.marker is None:  # extras (dev) are not the course's runtime
+            required[req.name.lower()] = req.specifier
+    python_spec = SpecifierSet(metadata.metadata("musiclib")["Requires-Python"] or "")
+    rows = [
+        {
+            "package": "python",
+            "installed": platform.python_version(),
+            "required": str(python_spec),
+            "ok": python_spec.contains(platform.python_version()),
+        }
+    ]
+    for name in CHECKED_PACKAGES:
+        try:
+            installed = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            installed = None
+        spec = required.get(name, SpecifierSet())
+        rows.append(
+            {
+                "package": name,
+                "installed": installed,
+                "required": str(spec),
+                "ok": installed is not None and spec.contains(installed, prereleases=True),
+            }
+        )
+    return pd.DataFrame(rows)

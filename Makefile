@@ -1,0 +1,42 @@
+# The README's two commands: `make course` and `make test`. Both build .venv when it is
+# missing (or when pyproject.toml changed), so a fresh clone needs nothing but Python 3.11.
+
+PYTHON  ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+VENV    ?= .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.musiclib-installed
+PROFILE ?= fast
+DATASET ?= synthetic
+SEED    ?= 0
+
+# Quiet TensorFlow's start-up chatter; keep numbers reproducible across runs.
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+export PYTHONHASHSEED ?= 0
+
+.PHONY: course test lab venv clean help
+
+help:
+	@echo "make course   build .venv if needed, make the synthetic dataset, run every notebook (PROFILE=$(PROFILE))"
+	@echo "make test     build .venv if needed, run the tests and execute the notebooks with nbmake"
+	@echo "make lab      open JupyterLab on the course"
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $(STAMP)
+
+course: $(STAMP)
+	MUSICLIB_PROFILE=$(PROFILE) MUSICLIB_SEED=$(SEED) $(BIN)/musiclib dataset synth
+	MUSICLIB_PROFILE=$(PROFILE) MUSICLIB_SEED=$(SEED) MUSICLIB_DATASET=$(DATASET) $(BIN)/musiclib course
+
+test: $(STAMP)
+	MUSICLIB_PROFILE=fast $(BIN)/python -m pytest tests --nbmake notebooks --nbmake-timeout=900
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks
+
+clean:
+	rm -rf build .pytest_cache

@@ -1,0 +1,178 @@
+"""The ``musiclib`` command: the course run headless, and the library outside the notebooks.
+
+::
+
+    musiclib dataset synth --out DIR [--profile tiny|fast|full] [--seed N]
+    musiclib dataset info DATASET [--clip-seconds S] [--jobs N]
+    musiclib course [--profile P] [--dataset D] [--only NN ...]
+
+Errors the user can cause print one line, ``musiclib: <file>: <reason>``, and exit with
+status 2 (bad usage or nothing could be done) or 1 (some of the work failed). Heavy
+libraries are imported only by the commands that need them, so ``musiclib dataset ...``
+never loads TensorFlow.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from .config import PROFILES
+from .errors import MusiclibError
+
+EXIT_OK = 0
+EXIT_PARTIAL = 1
+EXIT_USAGE = 2
+
+
+def _settings(args):
+    from .config import settings
+
+    return settings(
+        profile=getattr(args, "profile", None),
+        dataset=getattr(args, "dataset", None),
+        seed=getattr(args, "seed", None),
+    )
+
+
+def _jobs(value: str) -> int:
+    n = int(value)
+    if n == -1:
+        return os.cpu_count() or 1
+    if n < 1:
+        raise argparse.ArgumentTypeError("--jobs must be 1 or more (or -1 for every core)")
+    return n
+
+
+def cmd_dataset_synth(args) -> int:
+    from . import synth
+
+    s = _settings(args)
+    out = Path(args.out) if args.out else s.synthetic_dir
+    synth.write_dataset(
+        out,
+        profile=s.profile,
+        seed=s.seed,
+        imbalance=args.imbalance,
+        long_recordings_per_style=args.long_recordings,
+        jobs=args.jobs,
+        progress=not args.quiet,
+    )
+    print(f"synthetic dataset ({s.profile.name}, seed {s.seed}) in {out}")
+    return EXIT_OK
+
+
+def cmd_dataset_info(args) -> int:
+    from . import datasets
+
+    ds = datasets.load(
+        args.dataset,
+        settings=_settings(args),
+        clip_seconds=args.clip_seconds,
+        check=not args.headers_only,
+        jobs=args.jobs,
+        progress=not args.quiet and sys.stderr.isatty(),
+    )
+    print(ds.describe())
+    if args.manifest:
+        path = Path(args.manifest)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+        ds.manifest.to_csv(tmp, index=False)
+        os.replace(tmp, path)
+        print(f"manifest written to {path}")
+    return EXIT_OK
+
+
+def cmd_course(args) -> int:
+    from . import course
+
+    s = _settings(args)
+    notebooks = None
+    if args.only:
+        every = course.find_notebooks(args.notebooks)
+        notebooks = [p for p in every if any(p.name.startswith(k) for k in args.only)]
+        if not notebooks:
+            raise MusiclibError(f"no notebook matches {' '.join(args.only)}")
+    runs = course.run_course(
+        settings=s,
+        notebooks=notebooks,
+        notebooks_dir=args.notebooks,
+        out_dir=args.out,
+        timeout=args.timeout,
+        progress=not args.quiet,
+    )
+    total = sum(r.seconds for r in runs)
+    failed = [r for r in runs if r.status != "ok"]
+    print(f"{len(runs) - len(failed)} notebooks ok, {len(failed)} failed, {total:.0f} s in all")
+    return EXIT_PARTIAL if failed else EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="musiclib",
+        description="Music classification and generation course: datasets, features, models.",
+    )
+    from . import __version__
+
+    parser.add_argument("--version", action="version", version=f"musiclib {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def common(p, *, dataset=False):
+        p.add_argument("--profile", choices=sorted(PROFILES), help="default: $MUSICLIB_PROFILE or fast")
+        p.add_argument("--seed", type=int, help="default: $MUSICLIB_SEED or 0")
+        p.add_argument("-q", "--quiet", action="store_true", help="no progress display")
+        if dataset:
+            p.add_argument("--dataset", help="synthetic, a GTZAN folder or a folder of label sub-folders")
+
+    ds = sub.add_parser("dataset", help="make or inspect a dataset")
+    ds_sub = ds.add_subparsers(dest="dataset_command", required=True, metavar="ACTION")
+
+    synth = ds_sub.add_parser("synth", help="render the built-in synthetic styles")
+    synth.add_argument("--out", help="folder to write (default: the data folder of the settings)")
+    synth.add_argument("--jobs", type=_jobs, default=1, help="processes (-1: every core)")
+    synth.add_argument("--imbalance", type=float, default=None,
+                       help="make class counts unbalanced: each style keeps this share of the previous one's clips")
+    synth.add_argument("--long-recordings", type=int, default=None,
+                       help="also render this many recordings of several minutes per style")
+    common(synth)
+    synth.set_defaults(func=cmd_dataset_synth)
+
+    info = ds_sub.add_parser("info", help="counts per label, durations, and every file that cannot be read")
+    info.add_argument("dataset", nargs="?", default=None,
+                      help="synthetic, a GTZAN folder or a folder of label sub-folders (default: $MUSICLIB_DATASET)")
+    info.add_argument("--clip-seconds", type=float, default=None, help="cut longer recordings into clips")
+    info.add_argument("--headers-only", action="store_true", help="read headers only (fast, finds fewer problems)")
+    info.add_argument("--jobs", type=_jobs, default=2, help="files checked at once (-1: every core)")
+    info.add_argument("--manifest", help="also write the manifest table to this CSV file")
+    common(info)
+    info.set_defaults(func=cmd_dataset_info)
+
+    crs = sub.add_parser("course", help="execute every notebook in order and write build/course")
+    crs.add_argument("--only", nargs="+", metavar="NN", help="run only notebooks whose names start so (e.g. 00 01)")
+    crs.add_argument("--notebooks", help="folder of the notebooks (default: the checkout's notebooks/)")
+    crs.add_argument("--out", help="default: build/course")
+    crs.add_argument("--timeout", type=int, default=900, help="seconds one cell may take")
+    common(crs, dataset=True)
+    crs.set_defaults(func=cmd_course)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except MusiclibError as err:
+        print(f"musiclib: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("musiclib: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

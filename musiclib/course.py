@@ -1,0 +1,244 @@
+"""Run the whole course headless: execute every notebook in order, write the results.
+
+``musiclib course`` (and ``make course``) calls :func:`run_course`. Each notebook runs in a
+fresh Jupyter kernel with the chosen profile and dataset in its environment; the executed
+copy (``.ipynb``) and an HTML rendering land in ``build/course/``. The run stops at the
+first failing notebook and names the cell and its error. At the end it writes
+``build/course/results.md`` and ``results.csv``: how long each notebook took, and every
+experiment row the notebooks appended under ``build/results/``.
+
+Taught in ``README.md`` (running the course for a class).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from .config import ENV_DATASET, ENV_PROFILE, ENV_SEED, Settings, project_root
+from .config import settings as default_settings
+from .errors import MusiclibError
+
+
+@dataclass
+class NotebookRun:
+    """The outcome of executing one notebook."""
+
+    notebook: str
+    status: str  # "ok" or "failed"
+    seconds: float
+    cells: int
+    error: str = ""  # one line: "cell 7: ValueError: ..." when failed
+
+
+class NotebookFailed(MusiclibError):
+    """A notebook of the course raised an error; the message names the cell."""
+
+
+def find_notebooks(folder: str | os.PathLike | None = None) -> list[Path]:
+    """The course's notebooks in order: ``NN_*.ipynb`` sorted by number."""
+    folder = Path(folder) if folder else _notebooks_dir()
+    found = sorted(p for p in folder.glob("[0-9][0-9]_*.ipynb") if p.is_file())
+    if not found:
+        raise MusiclibError(f"{folder}: no course notebooks (NN_name.ipynb) found")
+    return found
+
+
+def _notebooks_dir() -> Path:
+    root = project_root()
+    if root is None:
+        raise MusiclibError(
+            "the course notebooks live in the source checkout; run from it or pass --notebooks DIR"
+        )
+    return root / "notebooks"
+
+
+@contextmanager
+def _environment(values: dict[str, str]):
+    """Set environment variables for kernels started inside the block, then restore them."""
+    old = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def _atomic_write_text(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _error_line(cell_index: int, err: Exception) -> str:
+    ename = getattr(err, "ename", type(err).__name__)
+    evalue = getattr(err, "evalue", str(err))
+    text = " ".join(f"{ename}: {evalue}".split())
+    return f"cell {cell_index}: {text[:400]}"
+
+
+def execute_notebook(
+    path: str | os.PathLike,
+    out_dir: str | os.PathLike,
+    *,
+    timeout: int = 900,
+    on_cell: Callable[[int, int], None] | None = None,
+) -> NotebookRun:
+    """Execute one notebook top to bottom in a fresh kernel; write ``.ipynb`` and ``.html``.
+
+    The kernel's working folder is the notebook's folder. Outputs are written even when a
+    cell fails, so the error can be read in the executed copy.
+
+    Parameters
+    ----------
+    path : path
+        The notebook.
+    out_dir : path
+        Where the executed copy and its HTML go.
+    timeout : int
+        Seconds one cell may take.
+    on_cell : callable, optional
+        Called as ``on_cell(done, total)`` after each code cell.
+    """
+    import nbformat
+    from nbclient import NotebookClient
+    from nbconvert import HTMLExporter
+
+    path = Path(path)
+    out_dir = Path(out_dir)
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
+    )
+    code_cells = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
+    start = time.perf_counter()
+    error = ""
+    with client.setup_kernel():
+        for done, index in enumerate(code_cells, start=1):
+            try:
+                client.execute_cell(nb.cells[index], index)
+            except Exception as err:  # CellExecutionError, timeouts, a dead kernel
+                error = _error_line(index, err)
+                break
+            if on_cell:
+                on_cell(done, len(code_cells))
+    seconds = time.perf_counter() - start
+    _atomic_write_text(out_dir / path.name, nbformat.writes(nb))
+    html, _ = HTMLExporter().from_notebook_node(nb)
+    _atomic_write_text(out_dir / f"{path.stem}.html", html)
+    return NotebookRun(
+        notebook=path.name,
+        status="failed" if error else "ok",
+        seconds=round(seconds, 1),
+        cells=len(code_cells),
+        error=error,
+    )
+
+
+def collect_results(results_dir: str | os.PathLike) -> pd.DataFrame:
+    """Every experiment row the course wrote as CSV under ``results_dir``, in one table."""
+    results_dir = Path(results_dir)
+    frames = [pd.read_csv(p) for p in sorted(results_dir.glob("*.csv"))] if results_dir.is_dir() else []
+    frames = [f for f in frames if len(f)]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def write_results(runs: Sequence[NotebookRun], settings: Settings, out_dir: Path) -> Path:
+    """Write ``results.md`` and ``results.csv`` (experiments) plus ``notebooks.csv``."""
+    notebooks = pd.DataFrame([r.__dict__ for r in runs])
+    _atomic_write_text(out_dir / "notebooks.csv", notebooks.to_csv(index=False))
+    experiments = collect_results(settings.results_dir)
+    _atomic_write_text(out_dir / "results.csv", experiments.to_csv(index=False))
+    lines = [
+        "# Course run",
+        "",
+        f"profile `{settings.profile.name}`, dataset `{settings.dataset}`, seed {settings.seed}, "
+        f"python {sys.version.split()[0]}",
+        "",
+        "## Notebooks",
+        "",
+        notebooks.to_markdown(index=False) if len(notebooks) else "(none run)",
+        "",
+        "## Experiments",
+        "",
+    ]
+    if len(experiments):
+        lines.append(experiments.to_markdown(index=False))
+    else:
+        lines.append("No experiment wrote a result row in this run.")
+    _atomic_write_text(out_dir / "results.md", "\n".join(lines) + "\n")
+    return out_dir / "results.md"
+
+
+def run_course(
+    *,
+    settings: Settings | None = None,
+    notebooks: Sequence[str | os.PathLike] | None = None,
+    notebooks_dir: str | os.PathLike | None = None,
+    out_dir: str | os.PathLike | None = None,
+    timeout: int = 900,
+    progress: bool = True,
+    echo: Callable[[str], None] = print,
+) -> list[NotebookRun]:
+    """Execute the course's notebooks in order; stop at the first failure.
+
+    Parameters
+    ----------
+    settings : Settings, optional
+        Profile, dataset and seed passed to every notebook through the environment.
+    notebooks : list of paths, optional
+        Run only these (default: every ``NN_*.ipynb`` in ``notebooks_dir``).
+    out_dir : path, optional
+        Default ``settings.build_dir / "course"``.
+
+    Returns
+    -------
+    list of NotebookRun
+        One per notebook attempted; the last one has ``status == "failed"`` if any failed.
+    """
+    from tqdm.auto import tqdm
+
+    s = settings or default_settings()
+    paths = [Path(p) for p in notebooks] if notebooks else find_notebooks(notebooks_dir)
+    out = Path(out_dir) if out_dir else s.build_dir / "course"
+    out.mkdir(parents=True, exist_ok=True)
+    env = {ENV_PROFILE: s.profile.name, ENV_DATASET: s.dataset, ENV_SEED: str(s.seed)}
+    runs: list[NotebookRun] = []
+    with _environment(env):
+        for k, path in enumerate(paths, start=1):
+            bar = tqdm(total=1, desc=f"[{k}/{len(paths)}] {path.stem}", unit="cell",
+                       disable=not progress, leave=False)
+
+            def on_cell(done: int, total: int, bar=bar) -> None:
+                bar.total = total
+                bar.n = done
+                bar.refresh()
+
+            run = execute_notebook(path, out, timeout=timeout, on_cell=on_cell)
+            bar.close()
+            runs.append(run)
+            if run.status == "ok":
+                echo(f"[{k}/{len(paths)}] {path.name:<34} ok      {run.seconds:7.1f} s")
+            else:
+                echo(f"[{k}/{len(paths)}] {path.name:<34} FAILED  {run.seconds:7.1f} s")
+                echo(f"{path}: {run.error}")
+                echo(f"the executed copy with the traceback: {out / path.name}")
+                break
+    results = write_results(runs, s, out)
+    echo(f"results: {results}")
+    return runs

@@ -1,0 +1,76 @@
+"""The headless course runner: executes notebooks in order, stops at the first failure."""
+
+from __future__ import annotations
+
+import nbformat
+import pandas as pd
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+import musiclib as ml
+from musiclib import cli
+
+
+def _write(path, *sources):
+    nb = new_notebook(cells=[new_markdown_cell("# " + path.stem)] + [new_code_cell(s) for s in sources])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+
+
+@pytest.fixture
+def course_dir(tmp_path):
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    _write(folder / "00_first.ipynb", "import os\nprofile = os.environ['MUSICLIB_PROFILE']", "print('profile', profile)")
+    _write(folder / "01_second.ipynb", "x = 1", "raise ValueError('the answer is missing')", "print('never')")
+    _write(folder / "02_third.ipynb", "print('not reached')")
+    (folder / "notes.ipynb").write_text("{}")  # not a course notebook: no number
+    return folder
+
+
+def test_find_notebooks_in_order(course_dir):
+    assert [p.name for p in ml.course.find_notebooks(course_dir)] == [
+        "00_first.ipynb", "01_second.ipynb", "02_third.ipynb"]
+
+
+def test_stops_at_first_failure_naming_cell_and_error(course_dir, tmp_path, capsys):
+    out = tmp_path / "out"
+    settings = ml.config.settings(profile="tiny")
+    runs = ml.course.run_course(settings=settings, notebooks_dir=course_dir, out_dir=out, progress=False)
+    assert [(r.notebook, r.status) for r in runs] == [("00_first.ipynb", "ok"), ("01_second.ipynb", "failed")]
+    assert runs[1].error.startswith("cell 2: ValueError: the answer is missing")
+    printed = capsys.readouterr().out
+    assert "01_second.ipynb: cell 2: ValueError: the answer is missing" in printed
+
+    executed = nbformat.read(out / "00_first.ipynb", as_version=4)
+    assert "profile tiny" in executed.cells[2].outputs[0]["text"]  # the profile reached the kernel
+    assert (out / "00_first.html").stat().st_size > 1000
+    failed = nbformat.read(out / "01_second.ipynb", as_version=4)
+    assert failed.cells[2].outputs[0]["output_type"] == "error"
+    assert not (out / "02_third.ipynb").exists()
+
+    table = pd.read_csv(out / "notebooks.csv")
+    assert list(table["status"]) == ["ok", "failed"]
+    assert "## Notebooks" in (out / "results.md").read_text()
+    assert not list(out.glob(".*tmp*")), "temporary files left behind"
+
+
+def test_results_table_collects_experiment_rows(tmp_path):
+    settings = ml.config.settings(profile="tiny")
+    settings.results_dir.mkdir(parents=True)
+    pd.DataFrame([{"experiment": "dense_clip", "test_accuracy_recording": 0.5}]).to_csv(
+        settings.results_dir / "a.csv", index=False)
+    runs = [ml.course.NotebookRun("00_x.ipynb", "ok", 1.0, 3)]
+    md = ml.course.write_results(runs, settings, tmp_path)
+    assert "dense_clip" in md.read_text()
+    assert pd.read_csv(tmp_path / "results.csv")["experiment"].tolist() == ["dense_clip"]
+
+
+def test_cli_course_exit_status(course_dir, tmp_path, capsys):
+    out = tmp_path / "cli-out"
+    ok = cli.main(["course", "--notebooks", str(course_dir), "--only", "00", "--out", str(out), "-q"])
+    assert ok == 0 and (out / "results.md").exists()
+    failed = cli.main(["course", "--notebooks", str(course_dir), "--out", str(out), "-q"])
+    assert failed == 1
+    assert "1 notebooks ok, 1 failed" in capsys.readouterr().out
+    assert cli.main(["course", "--notebooks", str(course_dir), "--only", "99", "-q"]) == 2
