@@ -1,0 +1,346 @@
+"""Figures of the course, drawn with matplotlib, seaborn and ``librosa.display``.
+
+Every plotting function takes an optional ``ax=`` (it draws on a new figure when left out)
+and returns the matplotlib ``Axes`` it drew on, or the ``Figure`` for multi-panel plots, so
+a notebook can add titles or save it. Nothing here calls ``plt.show()``: Jupyter shows a
+figure at the end of the cell.
+
+The two small helpers :func:`stft_db` and :func:`mel_db` compute the dB spectrograms the
+figures show; the course's features proper live in ``musiclib.features``.
+
+Taught in ``notebooks/00_setup_and_data.ipynb`` (dataset figures) and
+``notebooks/01_audio_basics.ipynb`` (signals and spectrograms).
+"""
+
+from __future__ import annotations
+
+import math
+
+import librosa
+import librosa.display
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+
+from .errors import MusiclibError
+
+__all__ = [
+    "class_counts",
+    "durations",
+    "mel_db",
+    "spectrogram",
+    "spectrogram_grid",
+    "stft_db",
+    "waveform",
+]
+
+_Y_AXES = ("log", "linear", "mel")
+
+
+def _axes(ax):
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 3), layout="constrained")
+    return ax
+
+
+def _signal(y) -> np.ndarray:
+    y = np.asarray(y)
+    if y.ndim != 1:
+        raise ValueError(f"expected a mono signal of shape (n_samples,), got shape {y.shape}")
+    if y.size == 0:
+        raise ValueError("the signal is empty")
+    if not np.issubdtype(y.dtype, np.floating):
+        y = y.astype(np.float32)
+    return y
+
+
+# --------------------------------------------------------------------------- signals
+
+
+def waveform(y, *, sr: int, ax=None, title: str | None = None, max_points: int = 20000):
+    """Plot a mono signal against time.
+
+    Signals longer than ``max_points`` samples are drawn as their envelope: the minimum and
+    maximum of each of ``max_points // 2`` equal bins, filled between. That looks the same
+    as drawing every sample at screen resolution, and keeps plotting an hour of audio cheap.
+
+    Parameters
+    ----------
+    y : np.ndarray, shape (n_samples,)
+        The signal, float (e.g. in [-1, 1]).
+    sr : int
+        Sample rate in Hz.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure when left out.
+    title : str, optional
+    max_points : int
+        Largest number of samples drawn as a line.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        x axis in seconds (``0`` to ``n_samples / sr``), y axis the amplitude.
+
+    Taught in ``notebooks/01_audio_basics.ipynb``.
+    """
+    y = _signal(y)
+    if max_points < 2:
+        raise ValueError(f"max_points must be at least 2, got {max_points}")
+    ax = _axes(ax)
+    n = y.size
+    duration = n / sr
+    if n <= max_points:
+        ax.plot(np.arange(n) / sr, y, linewidth=0.8)
+    else:
+        n_bins = max_points // 2
+        starts = np.linspace(0, n, n_bins, endpoint=False).astype(np.int64)
+        # reduceat over bin starts: one pass, no copy of the signal.
+        lo = np.minimum.reduceat(y, starts)
+        hi = np.maximum.reduceat(y, starts)
+        ends = np.append(starts[1:], n)
+        t = (starts + ends) / (2 * sr)  # bin centres
+        ax.fill_between(t, lo, hi, linewidth=0.5)
+    ax.set_xlim(0, duration)
+    ax.set_xlabel("Time (s)")
+    ax.set_ylabel("Amplitude")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def stft_db(y, *, n_fft: int = 2048, hop_length: int = 512) -> np.ndarray:
+    """Magnitude spectrogram in dB relative to its loudest bin.
+
+    Parameters
+    ----------
+    y : np.ndarray, shape (n_samples,)
+    n_fft, hop_length : int
+        Window length and hop, in samples.
+
+    Returns
+    -------
+    np.ndarray, float32, shape (1 + n_fft // 2, n_frames)
+        ``librosa.amplitude_to_db(|STFT|, ref=np.max)``: 0 dB at the maximum, at most
+        80 dB below it.
+
+    Taught in ``notebooks/01_audio_basics.ipynb``.
+    """
+    S = np.abs(librosa.stft(_signal(y), n_fft=n_fft, hop_length=hop_length))
+    return librosa.amplitude_to_db(S, ref=np.max).astype(np.float32)
+
+
+def mel_db(
+    y, *, sr: int, n_fft: int = 2048, hop_length: int = 512, n_mels: int = 128
+) -> np.ndarray:
+    """Mel power spectrogram in dB relative to its loudest bin.
+
+    Parameters
+    ----------
+    y : np.ndarray, shape (n_samples,)
+    sr : int
+        Sample rate in Hz; the mel bands span 0 to ``sr / 2``.
+    n_fft, hop_length : int
+        Window length and hop, in samples.
+    n_mels : int
+        Number of mel bands.
+
+    Returns
+    -------
+    np.ndarray, float32, shape (n_mels, n_frames)
+        ``librosa.power_to_db(melspectrogram, ref=np.max)``.
+
+    Taught in ``notebooks/01_audio_basics.ipynb``.
+    """
+    M = librosa.feature.melspectrogram(
+        y=_signal(y), sr=sr, n_fft=n_fft, hop_length=hop_length, n_mels=n_mels
+    )
+    return librosa.power_to_db(M, ref=np.max).astype(np.float32)
+
+
+def _specshow(S_db, *, sr, hop_length, y_axis, ax):
+    if y_axis not in _Y_AXES:
+        raise ValueError(f"y_axis must be one of {', '.join(_Y_AXES)}, got {y_axis!r}")
+    S_db = np.asarray(S_db)
+    if S_db.ndim != 2:
+        raise ValueError(f"expected a spectrogram of shape (n_bins, n_frames), got shape {S_db.shape}")
+    return librosa.display.specshow(
+        S_db, sr=sr, hop_length=hop_length, x_axis="time", y_axis=y_axis, ax=ax
+    )
+
+
+def spectrogram(
+    S_db,
+    *,
+    sr: int,
+    hop_length: int = 512,
+    y_axis: str = "log",
+    ax=None,
+    title: str | None = None,
+    colorbar: bool = True,
+):
+    """Show a spectrogram that is already in dB.
+
+    Parameters
+    ----------
+    S_db : np.ndarray, shape (n_bins, n_frames)
+        From :func:`stft_db` (``y_axis='log'`` or ``'linear'``) or :func:`mel_db`
+        (``y_axis='mel'``).
+    sr : int
+        Sample rate in Hz of the signal it came from.
+    hop_length : int
+        Hop in samples, for the time axis.
+    y_axis : {'log', 'linear', 'mel'}
+        Frequency axis: log-scaled Hz, linear Hz, or mel bands (labelled in Hz).
+    ax : matplotlib.axes.Axes, optional
+    title : str, optional
+    colorbar : bool
+        Add a colour bar labelled in dB.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        x axis in seconds, y axis in Hz.
+
+    Taught in ``notebooks/01_audio_basics.ipynb``.
+    """
+    ax = _axes(ax)
+    img = _specshow(S_db, sr=sr, hop_length=hop_length, y_axis=y_axis, ax=ax)
+    if colorbar:
+        ax.figure.colorbar(img, ax=ax, format="%+2.0f dB")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def spectrogram_grid(
+    examples: dict[str, tuple[np.ndarray, int]], *, kind: str = "mel", ncols: int = 4
+):
+    """One spectrogram per label, side by side: what each style looks like.
+
+    Parameters
+    ----------
+    examples : dict
+        ``{label: (y, sr)}``, a mono signal of shape (n_samples,) and its rate in Hz.
+    kind : {'mel', 'log', 'linear'}
+        ``'mel'`` shows :func:`mel_db`; ``'log'`` and ``'linear'`` show :func:`stft_db`
+        on a log or linear frequency axis.
+    ncols : int
+        Panels per row.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One titled panel per label (in the order of ``examples``), on one shared dB colour
+        scale (-80 to 0 dB) with one colour bar; unused panels are hidden.
+
+    Taught in ``notebooks/01_audio_basics.ipynb`` ("listen to each style").
+    """
+    if kind not in _Y_AXES:
+        raise ValueError(f"kind must be one of {', '.join(_Y_AXES)}, got {kind!r}")
+    if not examples:
+        raise MusiclibError("no examples to show")
+    n = len(examples)
+    ncols = max(1, min(ncols, n))
+    nrows = math.ceil(n / ncols)
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(3.2 * ncols, 2.6 * nrows), squeeze=False,
+        sharex=True, sharey=True, layout="constrained",
+    )
+    img = None
+    for i, (ax, (label, (y, sr))) in enumerate(zip(axes.flat, examples.items())):
+        S = mel_db(y, sr=sr) if kind == "mel" else stft_db(y)
+        img = _specshow(S, sr=sr, hop_length=512, y_axis=kind, ax=ax)
+        img.set_clim(-80, 0)  # one scale for all panels: every panel is dB below its own max
+        ax.set_title(str(label))
+        # Label only the outer edges; a panel above a hidden slot is a bottom edge too.
+        # (sharex/sharey hide inner tick labels row/column-wise, so set both ways).
+        bottom, left = i + ncols >= n, i % ncols == 0
+        ax.tick_params(axis="x", labelbottom=bottom)
+        ax.tick_params(axis="y", labelleft=left)
+        if not bottom:
+            ax.set_xlabel("")
+        if not left:
+            ax.set_ylabel("")
+    for ax in axes.flat[n:]:
+        ax.set_visible(False)
+    fig.colorbar(img, ax=axes, format="%+2.0f dB")
+    return fig
+
+
+# --------------------------------------------------------------------------- datasets
+
+
+def class_counts(manifest: pd.DataFrame, *, label_col: str = "label", hue: str | None = None, ax=None):
+    """Bar chart of the number of rows (recordings or clips) per label.
+
+    Parameters
+    ----------
+    manifest : pandas.DataFrame
+        With ``label_col`` (and ``hue`` when given).
+    label_col : str
+    hue : str, optional
+        A column to split each bar by, e.g. ``'split'`` (bars in ``train, valid, test``
+        order).
+    ax : matplotlib.axes.Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        One bar per label (per label and hue value with ``hue``), labels sorted.
+
+    Taught in ``notebooks/00_setup_and_data.ipynb``.
+    """
+    _require(manifest, label_col, *([hue] if hue else []))
+    ax = _axes(ax)
+    order = sorted(pd.unique(manifest[label_col]), key=str)
+    hue_order = None
+    if hue:
+        from .splits import SPLITS
+
+        values = list(pd.unique(manifest[hue].dropna()))
+        hue_order = [s for s in SPLITS if s in values] + sorted(
+            (v for v in values if v not in SPLITS), key=str
+        )
+    sns.countplot(data=manifest, x=label_col, hue=hue, order=order, hue_order=hue_order, ax=ax)
+    ax.set_xlabel(label_col)
+    ax.set_ylabel("Count")
+    if len(order) > 6:
+        ax.tick_params(axis="x", labelrotation=45)
+    return ax
+
+
+def durations(manifest: pd.DataFrame, *, ax=None, label_col: str = "label", bins: int = 30):
+    """Histogram of ``duration_s``, stacked by label.
+
+    Parameters
+    ----------
+    manifest : pandas.DataFrame
+        With ``duration_s`` (seconds) and ``label_col``.
+    ax : matplotlib.axes.Axes, optional
+    label_col : str
+    bins : int
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        x axis in seconds, y axis the number of rows.
+
+    Taught in ``notebooks/00_setup_and_data.ipynb``.
+    """
+    _require(manifest, "duration_s", label_col)
+    ax = _axes(ax)
+    hue_order = sorted(pd.unique(manifest[label_col]), key=str)
+    sns.histplot(
+        data=manifest, x="duration_s", hue=label_col, hue_order=hue_order,
+        multiple="stack", bins=bins, ax=ax,
+    )
+    ax.set_xlabel("Duration (s)")
+    ax.set_ylabel("Count")
+    return ax
+
+
+def _require(frame: pd.DataFrame, *cols: str) -> None:
+    missing = [c for c in cols if c not in frame.columns]
+    if missing:
+        raise MusiclibError(f"manifest has no column {missing[0]!r}")

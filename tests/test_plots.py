@@ -1,0 +1,186 @@
+"""Tests of musiclib.plots: structure of the figures (labels, limits, artists), not pixels."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")  # before pyplot: no display in tests or CI
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.collections import PolyCollection, QuadMesh  # noqa: E402
+
+from musiclib import plots  # noqa: E402
+from musiclib.errors import MusiclibError  # noqa: E402
+
+SR = 22050
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+def tone(seconds=1.0, freq=440.0, sr=SR):
+    t = np.arange(int(seconds * sr)) / sr
+    return (0.5 * np.sin(2 * np.pi * freq * t)).astype(np.float32)
+
+
+def manifest():
+    rng = np.random.default_rng(0)
+    labels = ["rock"] * 6 + ["blues"] * 4 + ["jazz"] * 2
+    return pd.DataFrame(
+        {
+            "track_id": [f"t{i}" for i in range(len(labels))],
+            "label": labels,
+            "group": [f"t{i}" for i in range(len(labels))],
+            "duration_s": rng.uniform(20, 30, len(labels)),
+            "split": (["train", "train", "test"] * 4),
+        }
+    )
+
+
+# --------------------------------------------------------------------------- waveform
+
+
+def test_waveform_short_signal_draws_every_sample():
+    y = tone(0.5)
+    ax = plots.waveform(y, sr=SR, title="A4")
+    (line,) = ax.get_lines()
+    assert len(line.get_xdata()) == y.size
+    assert ax.get_xlim() == pytest.approx((0, y.size / SR))
+    assert ax.get_xlabel() == "Time (s)" and ax.get_ylabel() == "Amplitude"
+    assert ax.get_title() == "A4"
+
+
+def test_waveform_long_signal_is_an_envelope():
+    y = tone(60.0)  # 1.3 M samples
+    y[SR * 30] = 0.99  # a click must survive the downsampling
+    ax = plots.waveform(y, sr=SR, max_points=2000)
+    assert not ax.get_lines()
+    (env,) = [c for c in ax.collections if isinstance(c, PolyCollection)]
+    xy = env.get_paths()[0].vertices
+    assert len(xy) <= 2 * 2000 + 10
+    assert xy[:, 1].max() == pytest.approx(0.99)
+    assert xy[:, 1].min() == pytest.approx(-0.5, abs=1e-3)
+    assert ax.get_xlim() == pytest.approx((0, 60.0))
+
+
+def test_waveform_draws_on_a_given_axes_and_rejects_stereo():
+    fig, (a, b) = plt.subplots(2)
+    assert plots.waveform(tone(0.1), sr=SR, ax=b) is b
+    assert not a.get_lines()
+    with pytest.raises(ValueError, match="mono"):
+        plots.waveform(np.zeros((2, 100)), sr=SR)
+
+
+# --------------------------------------------------------------------------- spectrograms
+
+
+def test_stft_db_shape_dtype_and_range():
+    S = plots.stft_db(tone(1.0), n_fft=1024, hop_length=256)
+    assert S.dtype == np.float32
+    assert S.shape == (1 + 1024 // 2, 1 + SR // 256)
+    assert S.max() == pytest.approx(0.0) and S.min() >= -80.0 - 1e-3
+    # The loudest bin is the 440 Hz one.
+    peak_hz = np.argmax(S[:, S.shape[1] // 2]) * SR / 1024
+    assert abs(peak_hz - 440) < SR / 1024
+
+
+def test_mel_db_shape_dtype():
+    M = plots.mel_db(tone(1.0), sr=SR, n_mels=64)
+    assert M.dtype == np.float32
+    assert M.shape == (64, 1 + SR // 512)
+    assert M.max() == pytest.approx(0.0)
+
+
+def test_silence_is_not_an_error():
+    assert np.isfinite(plots.stft_db(np.zeros(4096, dtype=np.float32))).all()
+
+
+@pytest.mark.parametrize("y_axis", ["log", "linear", "mel"])
+def test_spectrogram_axes(y_axis):
+    y = tone(2.0)
+    S = plots.mel_db(y, sr=SR) if y_axis == "mel" else plots.stft_db(y)
+    ax = plots.spectrogram(S, sr=SR, y_axis=y_axis, title="tone")
+    (mesh,) = [c for c in ax.collections if isinstance(c, QuadMesh)]
+    assert ax.get_xlabel() == "Time"
+    assert ax.get_ylabel() == "Hz"
+    assert ax.get_xlim()[1] == pytest.approx(S.shape[1] * 512 / SR, rel=0.02)
+    assert ax.get_ylim()[1] == pytest.approx(SR / 2, rel=0.02)  # mel: edge of the top band
+    assert ax.get_title() == "tone"
+    assert len(ax.figure.axes) == 2  # the colour bar
+    assert mesh.get_array().size == S.size
+
+
+def test_spectrogram_without_colorbar_and_bad_axis():
+    fig, ax = plt.subplots()
+    plots.spectrogram(plots.stft_db(tone(0.5)), sr=SR, ax=ax, colorbar=False)
+    assert len(fig.axes) == 1
+    with pytest.raises(ValueError, match="y_axis"):
+        plots.spectrogram(np.zeros((10, 10)), sr=SR, y_axis="bark")
+
+
+def test_spectrogram_grid_one_panel_per_label():
+    examples = {name: (tone(1.0, f), SR) for name, f in [("a", 220), ("b", 440), ("c", 880),
+                                                          ("d", 1760), ("e", 3520)]}
+    fig = plots.spectrogram_grid(examples, kind="mel", ncols=3)
+    panels = [ax for ax in fig.axes if ax.get_visible() and ax.get_title()]
+    assert [ax.get_title() for ax in panels] == list(examples)
+    hidden = [ax for ax in fig.axes if not ax.get_visible()]
+    assert len(hidden) == 1  # 2 x 3 grid, 5 examples
+    assert len(fig.axes) == 6 + 1  # panels plus one colour bar
+    fig.canvas.draw()
+    # Time labels on the bottom edge, including the panel above the hidden slot.
+    with_time = [ax.get_title() for ax in panels if any(t.get_visible() and t.get_text()
+                                                         for t in ax.get_xticklabels())]
+    assert with_time == ["c", "d", "e"]
+    meshes = [c for ax in panels for c in ax.collections if isinstance(c, QuadMesh)]
+    assert {m.get_clim() for m in meshes} == {(-80, 0)}
+    with pytest.raises(ValueError, match="kind"):
+        plots.spectrogram_grid(examples, kind="cqt")
+    with pytest.raises(MusiclibError):
+        plots.spectrogram_grid({})
+
+
+# --------------------------------------------------------------------------- datasets
+
+
+def test_class_counts_bars():
+    m = manifest()
+    ax = plots.class_counts(m)
+    heights = [p.get_height() for p in ax.patches]
+    assert heights == [4, 2, 6]  # blues, jazz, rock: sorted labels
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["blues", "jazz", "rock"]
+    assert ax.get_ylabel() == "Count"
+
+
+def test_class_counts_by_split():
+    m = manifest()
+    ax = plots.class_counts(m, hue="split")
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["train", "test"]
+    bars = [p for p in ax.patches if p.get_height() > 0]
+    assert sum(p.get_height() for p in bars) == len(m)
+    with pytest.raises(MusiclibError, match="'genre'"):
+        plots.class_counts(m, label_col="genre")
+
+
+def test_durations_histogram():
+    m = manifest()
+    ax = plots.durations(m, bins=5)
+    assert ax.get_xlabel() == "Duration (s)"
+    assert sum(p.get_height() for p in ax.patches) == len(m)
+    assert sorted(t.get_text() for t in ax.get_legend().get_texts()) == ["blues", "jazz", "rock"]
+    lo, hi = ax.get_xlim()
+    assert lo <= m.duration_s.min() and hi >= m.duration_s.max()
+
+
+def test_durations_all_equal_and_missing_column():
+    m = manifest().assign(duration_s=10.0)  # the synthetic dataset: every clip 10 s
+    ax = plots.durations(m)
+    assert sum(p.get_height() for p in ax.patches) == len(m)
+    with pytest.raises(MusiclibError, match="duration_s"):
+        plots.durations(m.drop(columns="duration_s"))
