@@ -27,8 +27,12 @@ from .errors import MusiclibError
 
 __all__ = [
     "class_counts",
+    "class_distributions",
+    "correlation_heatmap",
     "durations",
+    "feature_over_spectrogram",
     "mel_db",
+    "projection",
     "spectrogram",
     "spectrogram_grid",
     "stft_db",
@@ -344,3 +348,189 @@ def _require(frame: pd.DataFrame, *cols: str) -> None:
     missing = [c for c in cols if c not in frame.columns]
     if missing:
         raise MusiclibError(f"manifest has no column {missing[0]!r}")
+
+
+# --------------------------------------------------------------------------- features
+
+
+def feature_over_spectrogram(
+    S_db,
+    feature,
+    *,
+    sr: int,
+    hop_length: int = 512,
+    y_axis: str = "log",
+    label: str = "feature",
+    in_hz: bool = True,
+    ax=None,
+    title: str | None = None,
+):
+    """Draw a frame feature over time on top of its spectrogram.
+
+    Parameters
+    ----------
+    S_db : np.ndarray, shape (n_bins, n_frames)
+        The spectrogram in dB (e.g. ``musiclib.features`` ``log_spectrogram``).
+    feature : np.ndarray, shape (n_frames,) or (1, n_frames)
+        One value per frame, on the same hop.
+    in_hz : bool
+        True for features measured in Hz (centroid, bandwidth, rolloff): drawn on the
+        frequency axis. False for others (ZCR, RMS, flatness): drawn, scaled, on a second
+        y axis at the right.
+    label : str
+        Legend text.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The spectrogram's axes.
+
+    Taught in ``notebooks/02_spectral_features.ipynb``.
+    """
+    ax = _axes(ax)
+    _specshow(S_db, sr=sr, hop_length=hop_length, y_axis=y_axis, ax=ax)
+    values = np.asarray(feature, dtype=float).reshape(-1)
+    if values.size != np.asarray(S_db).shape[1]:
+        raise ValueError(
+            f"feature has {values.size} frames, the spectrogram {np.asarray(S_db).shape[1]}"
+        )
+    times = librosa.frames_to_time(np.arange(values.size), sr=sr, hop_length=hop_length)
+    if in_hz:
+        ax.plot(times, values, color="white", linewidth=1.5, label=label)
+        ax.legend(loc="upper right")
+    else:
+        twin = ax.twinx()
+        twin.plot(times, values, color="white", linewidth=1.5, label=label)
+        twin.set_ylabel(label)
+        twin.legend(loc="upper right")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def class_distributions(
+    table: pd.DataFrame,
+    columns,
+    *,
+    label_col: str = "label",
+    kind: str = "box",
+    ncols: int = 4,
+    standardize: bool = False,
+):
+    """One panel per feature column: its distribution in every class (box or violin plots).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        One row per clip, e.g. ``FeatureSet.summaries``.
+    columns : list of str
+        Feature columns to show.
+    kind : {'box', 'violin'}
+    standardize : bool
+        Show z-scores, so panels share one scale.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Taught in ``notebooks/02_spectral_features.ipynb``.
+    """
+    columns = list(columns)
+    _require(table, label_col, *columns)
+    if kind not in ("box", "violin"):
+        raise ValueError(f"kind must be 'box' or 'violin', got {kind!r}")
+    nrows = math.ceil(len(columns) / ncols)
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(4 * ncols, 3.2 * nrows), layout="constrained", squeeze=False
+    )
+    order = sorted(table[label_col].unique())
+    draw = sns.boxplot if kind == "box" else sns.violinplot
+    for ax, col in zip(axes.flat, columns):
+        values = table[col]
+        if standardize:
+            values = (values - values.mean()) / (values.std() or 1.0)
+        draw(x=values, y=table[label_col], order=order, ax=ax, orient="h", color="#7fa7c9")
+        ax.set_title(col)
+        ax.set_xlabel("z-score" if standardize else col)
+        ax.set_ylabel("")
+    for ax in list(axes.flat)[len(columns):]:
+        ax.set_visible(False)
+    return fig
+
+
+def correlation_heatmap(table: pd.DataFrame, columns, *, ax=None, method: str = "pearson"):
+    """Correlation between feature columns, as an annotated heatmap in [-1, 1].
+
+    Strongly correlated features carry the same information: a model gains little from
+    the second one.
+
+    Taught in ``notebooks/02_spectral_features.ipynb``.
+    """
+    columns = list(columns)
+    _require(table, *columns)
+    if ax is None:
+        size = max(4.0, 0.45 * len(columns) + 2)
+        _, ax = plt.subplots(figsize=(size + 1, size), layout="constrained")
+    corr = table[columns].corr(method=method)
+    sns.heatmap(
+        corr, vmin=-1, vmax=1, cmap="RdBu_r", annot=len(columns) <= 14, fmt=".2f",
+        square=True, ax=ax, cbar_kws={"label": f"{method} correlation"},
+    )
+    return ax
+
+
+def projection(
+    table: pd.DataFrame,
+    columns,
+    *,
+    method: str = "pca",
+    label_col: str = "label",
+    seed: int = 0,
+    ax=None,
+    title: str | None = None,
+):
+    """Clip features projected to 2-D (PCA or t-SNE) and coloured by label.
+
+    Features are standardised first, so no single large-valued feature dominates.
+    Separate clusters mean the features alone can tell those classes apart.
+
+    Parameters
+    ----------
+    method : {'pca', 'tsne'}
+    seed : int
+        t-SNE's random state.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Taught in ``notebooks/02_spectral_features.ipynb``.
+    """
+    from sklearn.decomposition import PCA
+    from sklearn.manifold import TSNE
+    from sklearn.preprocessing import StandardScaler
+
+    columns = list(columns)
+    _require(table, label_col, *columns)
+    X = StandardScaler().fit_transform(table[columns].to_numpy(dtype=float))
+    if method == "pca":
+        pca = PCA(n_components=2, random_state=seed)
+        xy = pca.fit_transform(X)
+        names = [f"PC{k + 1} ({v:.0%} of variance)" for k, v in enumerate(pca.explained_variance_ratio_)]
+    elif method == "tsne":
+        perplexity = float(min(30.0, max(2.0, (len(X) - 1) / 3)))
+        xy = TSNE(n_components=2, perplexity=perplexity, random_state=seed, init="pca").fit_transform(X)
+        names = ["t-SNE 1", "t-SNE 2"]
+    else:
+        raise ValueError(f"method must be 'pca' or 'tsne', got {method!r}")
+    ax = ax or plt.subplots(figsize=(6.5, 5), layout="constrained")[1]
+    sns.scatterplot(
+        x=xy[:, 0], y=xy[:, 1], hue=table[label_col].to_numpy(),
+        hue_order=sorted(table[label_col].unique()), ax=ax, s=28,
+    )
+    ax.set_xlabel(names[0])
+    ax.set_ylabel(names[1])
+    ax.legend(fontsize="small", bbox_to_anchor=(1.02, 1), loc="upper left")
+    if title:
+        ax.set_title(title)
+    return ax

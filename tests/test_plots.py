@@ -184,3 +184,58 @@ def test_durations_all_equal_and_missing_column():
     assert sum(p.get_height() for p in ax.patches) == len(m)
     with pytest.raises(MusiclibError, match="duration_s"):
         plots.durations(m.drop(columns="duration_s"))
+
+
+# --------------------------------------------------------------------------- feature figures
+
+
+@pytest.fixture
+def clip_table():
+    rng = np.random.default_rng(0)
+    n = 60
+    labels = np.repeat(["bright", "dark", "noisy"], n // 3)
+    centroid = np.where(labels == "bright", 3000.0, 800.0) + rng.normal(0, 100, n)
+    return pd.DataFrame({
+        "label": labels,
+        "centroid": centroid,
+        "rolloff": 1.8 * centroid + rng.normal(0, 50, n),  # strongly correlated with centroid
+        "flatness": np.where(labels == "noisy", 0.5, 0.05) + rng.normal(0, 0.01, n),
+    })
+
+
+def test_feature_over_spectrogram_draws_the_feature_line():
+    S_db = plots.stft_db(tone(1.0))
+    centroid = np.full(S_db.shape[1], 440.0)
+    ax = plots.feature_over_spectrogram(S_db, centroid, sr=SR, label="centroid")
+    assert ax.lines and np.allclose(ax.lines[0].get_ydata(), 440.0)
+    ax2 = plots.feature_over_spectrogram(S_db, centroid[None, :] / 1000, sr=SR, in_hz=False, label="zcr")
+    assert len(ax2.figure.axes) == 2  # spectrogram + twin axis
+    with pytest.raises(ValueError, match="frames"):
+        plots.feature_over_spectrogram(S_db, centroid[:-1], sr=SR)
+
+
+@pytest.mark.parametrize("kind", ["box", "violin"])
+def test_class_distributions_one_panel_per_feature(clip_table, kind):
+    fig = plots.class_distributions(clip_table, ["centroid", "rolloff", "flatness"], kind=kind, ncols=2)
+    visible = [ax for ax in fig.axes if ax.get_visible()]
+    assert [ax.get_title() for ax in visible] == ["centroid", "rolloff", "flatness"]
+    assert [t.get_text() for t in visible[0].get_yticklabels()] == ["bright", "dark", "noisy"]
+    with pytest.raises(MusiclibError, match="nope"):
+        plots.class_distributions(clip_table, ["nope"])
+
+
+def test_correlation_heatmap_shows_the_correlation(clip_table):
+    ax = plots.correlation_heatmap(clip_table, ["centroid", "rolloff", "flatness"])
+    texts = [t.get_text() for t in ax.texts]
+    assert len(texts) == 9 and texts[0] == "1.00"
+    assert float(texts[1]) > 0.95  # centroid vs rolloff
+
+
+@pytest.mark.parametrize("method", ["pca", "tsne"])
+def test_projection_colours_by_label(clip_table, method):
+    ax = plots.projection(clip_table, ["centroid", "rolloff", "flatness"], method=method, seed=0)
+    offsets = ax.collections[0].get_offsets()
+    assert offsets.shape == (len(clip_table), 2)
+    assert sorted(t.get_text() for t in ax.get_legend().get_texts()) == ["bright", "dark", "noisy"]
+    if method == "pca":
+        assert "variance" in ax.get_xlabel()
