@@ -185,3 +185,27 @@ def test_dataset_commands_do_not_import_tensorflow(mixed_folder):
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().splitlines()[-1] == "TF False 0"
+
+
+def test_cli_synth_twice_gives_identical_files_and_loads(tmp_path, capsys):
+    a, b = tmp_path / "a", tmp_path / "b"
+    for out in (a, b):
+        assert cli.main(["dataset", "synth", "--profile", "tiny", "--seed", "1", "--out", str(out), "-q"]) == 0
+    files_a = sorted(p.relative_to(a) for p in a.rglob("*") if p.is_file())
+    files_b = sorted(p.relative_to(b) for p in b.rglob("*") if p.is_file())
+    assert files_a == files_b and len([f for f in files_a if f.suffix == ".wav"]) >= 8 * 4
+    for rel in files_a:
+        assert (a / rel).read_bytes() == (b / rel).read_bytes(), rel
+    ds = ml.datasets.from_folder(a)
+    assert len(ds.labels) >= 8 and len(ds.skipped) == 0
+    assert cli.main(["dataset", "info", str(a), "-q"]) == 0
+    assert f"labels   : {len(ds.labels)}" in capsys.readouterr().out
+
+
+def test_synthetic_dataset_follows_the_settings(isolated_settings):
+    ds = ml.datasets.load(settings=ml.config.settings())  # tiny profile from the environment
+    assert ds.kind == "synthetic" and ds.root == ml.config.settings().synthetic_dir
+    assert ds.manifest.groupby("label").size().eq(ml.config.PROFILES["tiny"].clips_per_style).all()
+    assert ds.manifest["duration_s"].eq(ml.config.PROFILES["tiny"].clip_seconds).all()
+    y = ds.load_audio(0)
+    assert y.dtype == np.float32 and y.shape == (int(4.0 * SR),)
