@@ -12,14 +12,19 @@ __version__ = "0.1.0"
 
 _SUBMODULES = (
     "audio",
+    "baselines",
     "cli",
     "config",
     "course",
     "datasets",
     "errors",
+    "evaluate",
+    "features",
+    "models",
     "plots",
     "splits",
     "synth",
+    "train",
 )
 
 __all__ = list(_SUBMODULES) + ["__version__"]
