@@ -27,12 +27,16 @@ from .errors import MusiclibError
 
 __all__ = [
     "class_counts",
+    "class_means_heatmap",
     "class_distributions",
     "correlation_heatmap",
     "durations",
+    "feature_matrix",
     "feature_over_spectrogram",
+    "importance_bars",
     "mel_db",
     "projection",
+    "selection_curve",
     "spectrogram",
     "spectrogram_grid",
     "stft_db",
@@ -531,6 +535,118 @@ def projection(
     ax.set_xlabel(names[0])
     ax.set_ylabel(names[1])
     ax.legend(fontsize="small", bbox_to_anchor=(1.02, 1), loc="upper left")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def feature_matrix(
+    values,
+    *,
+    sr: int,
+    hop_length: int = 512,
+    y_axis: str | None = None,
+    ax=None,
+    title: str | None = None,
+    colorbar: bool = True,
+    cmap: str | None = None,
+):
+    """Show a frame-feature matrix over time: MFCC (``y_axis=None``: coefficient index) or
+    chroma (``y_axis="chroma"``: pitch classes C to B).
+
+    Parameters
+    ----------
+    values : np.ndarray, shape (n_rows, n_frames)
+
+    Taught in ``notebooks/03_mfcc_chroma_mel.ipynb``.
+    """
+    ax = _axes(ax)
+    values = np.asarray(values)
+    if values.ndim != 2:
+        raise ValueError(f"expected shape (n_rows, n_frames), got {values.shape}")
+    img = librosa.display.specshow(
+        values, sr=sr, hop_length=hop_length, x_axis="time", y_axis=y_axis, ax=ax, cmap=cmap
+    )
+    if y_axis is None:
+        ax.set_ylabel("coefficient")
+    if colorbar:
+        ax.figure.colorbar(img, ax=ax)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def class_means_heatmap(
+    table: pd.DataFrame,
+    columns,
+    *,
+    label_col: str = "label",
+    standardize: bool = True,
+    ax=None,
+    title: str | None = None,
+    xticklabels=None,
+):
+    """Mean of each feature column per class, as a heatmap (classes down, features across).
+
+    With ``standardize``, each column is z-scored over all clips first, so one colour
+    scale fits features of any unit: red is above the average clip, blue below.
+
+    Taught in ``notebooks/03_mfcc_chroma_mel.ipynb``.
+    """
+    columns = list(columns)
+    _require(table, label_col, *columns)
+    values = table[columns].astype(float)
+    if standardize:
+        values = (values - values.mean()) / values.std().replace(0, 1.0)
+    means = values.groupby(table[label_col]).mean()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(max(6, 0.45 * len(columns) + 3), 0.45 * len(means) + 1.5),
+                             layout="constrained")
+    sns.heatmap(
+        means, cmap="RdBu_r", center=0 if standardize else None, ax=ax,
+        xticklabels=xticklabels if xticklabels is not None else columns,
+        cbar_kws={"label": "z-score" if standardize else "mean"},
+    )
+    ax.set_ylabel("")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def importance_bars(importance: pd.DataFrame, *, top: int = 20, ax=None, title: str | None = None):
+    """Permutation importances (``musiclib.baselines.permutation_importance_table``) as bars
+    with their standard deviation, most important at the top.
+
+    Taught in ``notebooks/03_mfcc_chroma_mel.ipynb``.
+    """
+    _require(importance, "feature", "importance_mean", "importance_std")
+    part = importance.head(top).iloc[::-1]
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 0.3 * len(part) + 1.2), layout="constrained")
+    ax.barh(part["feature"], part["importance_mean"], xerr=part["importance_std"], color="#7fa7c9")
+    ax.axvline(0, color="black", linewidth=0.8)
+    ax.set_xlabel("drop in held-out accuracy when shuffled")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def selection_curve(selection: pd.DataFrame, *, ax=None, title: str | None = None):
+    """Forward selection (``musiclib.baselines.forward_selection``): cross-validated accuracy
+    after each added feature group, the smallest sufficient set marked.
+
+    Taught in ``notebooks/03_mfcc_chroma_mel.ipynb``.
+    """
+    _require(selection, "step", "added", "cv_accuracy_mean", "cv_accuracy_std", "sufficient")
+    ax = _axes(ax)
+    ax.errorbar(selection["step"], selection["cv_accuracy_mean"], yerr=selection["cv_accuracy_std"],
+                marker="o", capsize=3)
+    first = selection[selection["sufficient"]].iloc[0]
+    ax.scatter([first["step"]], [first["cv_accuracy_mean"]], s=160, facecolors="none",
+               edgecolors="red", linewidths=2, zorder=3, label="smallest sufficient set")
+    ax.set_xticks(selection["step"], ["+ " + a for a in selection["added"]], rotation=45, ha="right")
+    ax.set_ylabel("cross-validated accuracy")
+    ax.legend(loc="lower right")
     if title:
         ax.set_title(title)
     return ax

@@ -114,3 +114,13 @@ def test_save_results_is_collected_by_the_course(table):
     path = ml.evaluate.save_results(rows, "02_spectral_features", settings)
     collected = ml.course.collect_results(settings.results_dir)
     assert path.exists() and collected.loc[0, "profile"] == "tiny" and collected.loc[0, "dataset"] == "synthetic"
+
+
+def test_pair_separability_shows_which_feature_separates_which_pair(table):
+    sep = ml.baselines.pair_separability(
+        table, [("a", "b"), ("a", "c")], {"zcr": ["zcr_mean"], "noise": ["rms_mean"]}, folds=4, seed=0)
+    assert list(sep.index) == ["a / b", "a / c"] and list(sep.columns) == ["zcr", "noise"]
+    assert sep.loc["a / b", "zcr"] >= 0.9  # zcr differs between a and b ...
+    assert sep.loc["a / c", "zcr"] <= 0.75  # ... but not between a and c
+    with pytest.raises(MusiclibError, match="both labels"):
+        ml.baselines.pair_separability(table, [("a", "zzz")], {"zcr": ["zcr_mean"]})

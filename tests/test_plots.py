@@ -239,3 +239,32 @@ def test_projection_colours_by_label(clip_table, method):
     assert sorted(t.get_text() for t in ax.get_legend().get_texts()) == ["bright", "dark", "noisy"]
     if method == "pca":
         assert "variance" in ax.get_xlabel()
+
+
+def test_feature_matrix_labels_coefficients_or_pitch_classes():
+    ax = plots.feature_matrix(np.random.default_rng(0).normal(size=(13, 50)), sr=SR)
+    assert ax.get_ylabel() == "coefficient"
+    ax = plots.feature_matrix(np.random.default_rng(0).random((12, 50)), sr=SR, y_axis="chroma")
+    assert "C" in [t.get_text() for t in ax.get_yticklabels()]
+    with pytest.raises(ValueError):
+        plots.feature_matrix(np.zeros(5), sr=SR)
+
+
+def test_class_means_heatmap_has_one_row_per_class(clip_table):
+    ax = plots.class_means_heatmap(clip_table, ["centroid", "flatness"])
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["bright", "dark", "noisy"]
+    mesh = ax.collections[0].get_array()
+    assert mesh.size == 6 and mesh.max() > 0 > mesh.min()  # z-scores around 0
+
+
+def test_importance_bars_and_selection_curve():
+    imp = pd.DataFrame({"feature": ["a", "b", "c"], "importance_mean": [0.3, 0.1, 0.0],
+                        "importance_std": [0.05, 0.02, 0.01]})
+    ax = plots.importance_bars(imp, top=2)
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["b", "a"]  # most important on top
+    sel = pd.DataFrame({"step": [1, 2, 3], "added": ["mfcc", "chroma", "zcr"],
+                        "cv_accuracy_mean": [0.8, 0.9, 0.905], "cv_accuracy_std": [0.05] * 3,
+                        "sufficient": [False, True, True]})
+    ax = plots.selection_curve(sel)
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["+ mfcc", "+ chroma", "+ zcr"]
+    assert ax.collections[-1].get_offsets()[0].tolist() == [2.0, 0.9]
