@@ -4,6 +4,7 @@
 
     musiclib dataset synth --out DIR [--profile tiny|fast|full] [--seed N]
     musiclib dataset info DATASET [--clip-seconds S] [--jobs N]
+    musiclib features DATASET --out DIR [--jobs N] [--scheduler ADDR]
     musiclib course [--profile P] [--dataset D] [--only NN ...]
 
 Errors the user can cause print one line, ``musiclib: <file>: <reason>``, and exit with
@@ -87,6 +88,19 @@ def cmd_dataset_info(args) -> int:
     return EXIT_OK
 
 
+def cmd_features(args) -> int:
+    from .features import run_features_command
+
+    return run_features_command(
+        args.dataset,
+        args.out,
+        jobs=args.jobs,
+        scheduler=args.scheduler,
+        profile=args.profile,
+        progress=not args.quiet and sys.stderr.isatty(),
+    )
+
+
 def cmd_course(args) -> int:
     from . import course
 
@@ -150,6 +164,16 @@ def build_parser() -> argparse.ArgumentParser:
     info.add_argument("--manifest", help="also write the manifest table to this CSV file")
     common(info)
     info.set_defaults(func=cmd_dataset_info)
+
+    feat = sub.add_parser("features", help="extract every feature of a dataset, cached (no TensorFlow)")
+    feat.add_argument("dataset", help="synthetic, a GTZAN folder or a folder of label sub-folders")
+    feat.add_argument("--out", required=True, help="folder for summaries.csv and the feature cache")
+    feat.add_argument("--jobs", type=_jobs, default=os.cpu_count() or 1,
+                      help="worker processes (default: every core)")
+    feat.add_argument("--scheduler", default=None,
+                      help="a dask.distributed scheduler address (default: $MUSICLIB_DASK_SCHEDULER)")
+    common(feat)
+    feat.set_defaults(func=cmd_features)
 
     crs = sub.add_parser("course", help="execute every notebook in order and write build/course")
     crs.add_argument("--only", nargs="+", metavar="NN", help="run only notebooks whose names start so (e.g. 00 01)")
