@@ -125,7 +125,13 @@ def fit_and_predict(
         validation = (sides.x["valid"], sides.y["valid"]) if len(sides.y["valid"]) else None
         fit(model, sides.x["train"], sides.y["train"], validation=validation,
             epochs=epochs, patience=patience, batch_size=16, seed=seed)
-        predict = lambda x: model.predict(x, verbose=0)  # noqa: E731
+        def predict(x):
+            # a direct call: model.predict would compile a new function per model and
+            # TensorFlow warns about "retracing" when a notebook trains several
+            import keras
+
+            return keras.ops.convert_to_numpy(model(np.asarray(x, np.float32), training=False))
+
         parameters = int(sum(np.prod(w.shape) for w in model.trainable_weights))
     else:
         model = _sklearn_model(name, seed)

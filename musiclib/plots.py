@@ -31,6 +31,7 @@ __all__ = [
     "class_distributions",
     "correlation_heatmap",
     "durations",
+    "feature_curves",
     "feature_matrix",
     "feature_over_spectrogram",
     "importance_bars",
@@ -369,20 +370,21 @@ def feature_over_spectrogram(
     ax=None,
     title: str | None = None,
 ):
-    """Draw a frame feature over time on top of its spectrogram.
+    """Draw frame features over time on top of their spectrogram.
 
     Parameters
     ----------
     S_db : np.ndarray, shape (n_bins, n_frames)
-        The spectrogram in dB (e.g. ``musiclib.features`` ``log_spectrogram``).
-    feature : np.ndarray, shape (n_frames,) or (1, n_frames)
-        One value per frame, on the same hop.
+        The spectrogram in dB (e.g. :func:`stft_db`).
+    feature : np.ndarray of shape (n_frames,) or (1, n_frames), or dict of name to such
+        One value per frame, on the same hop; a dict draws several curves (e.g. centroid
+        and rolloff), named in the legend.
     in_hz : bool
         True for features measured in Hz (centroid, bandwidth, rolloff): drawn on the
-        frequency axis. False for others (ZCR, RMS, flatness): drawn, scaled, on a second
-        y axis at the right.
+        frequency axis. False for others (ZCR, RMS, flatness): drawn on a second y axis
+        at the right.
     label : str
-        Legend text.
+        Legend text when ``feature`` is one array.
 
     Returns
     -------
@@ -393,23 +395,59 @@ def feature_over_spectrogram(
     """
     ax = _axes(ax)
     _specshow(S_db, sr=sr, hop_length=hop_length, y_axis=y_axis, ax=ax)
-    values = np.asarray(feature, dtype=float).reshape(-1)
-    if values.size != np.asarray(S_db).shape[1]:
-        raise ValueError(
-            f"feature has {values.size} frames, the spectrogram {np.asarray(S_db).shape[1]}"
-        )
-    times = librosa.frames_to_time(np.arange(values.size), sr=sr, hop_length=hop_length)
-    if in_hz:
-        ax.plot(times, values, color="white", linewidth=1.5, label=label)
-        ax.legend(loc="upper right")
-    else:
-        twin = ax.twinx()
-        twin.plot(times, values, color="white", linewidth=1.5, label=label)
-        twin.set_ylabel(label)
-        twin.legend(loc="upper right")
+    curves = feature if isinstance(feature, dict) else {label: feature}
+    target = ax if in_hz else ax.twinx()
+    colors = ["white", "cyan", "lime", "orange"]
+    for k, (name, values) in enumerate(curves.items()):
+        values = np.asarray(values, dtype=float).reshape(-1)
+        if values.size != np.asarray(S_db).shape[1]:
+            raise ValueError(
+                f"{name} has {values.size} frames, the spectrogram {np.asarray(S_db).shape[1]}"
+            )
+        times = librosa.frames_to_time(np.arange(values.size), sr=sr, hop_length=hop_length)
+        target.plot(times, values, color=colors[k % len(colors)], linewidth=1.5, label=name)
+    if not in_hz:
+        target.set_ylabel(", ".join(curves))
+    target.legend(loc="upper right")
     if title:
         ax.set_title(title)
     return ax
+
+
+def feature_curves(
+    features_by_name: dict,
+    names,
+    *,
+    sr: int,
+    hop_length: int = 512,
+):
+    """Frame features over time, one panel per feature, one line per example.
+
+    Parameters
+    ----------
+    features_by_name : dict of str to dict of str to np.ndarray
+        Example name (e.g. a label) -> the dict ``musiclib.features.frame_features`` gives.
+    names : list of str
+        Features to draw, e.g. ``["zcr", "rms", "spectral_flatness"]``.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Taught in ``notebooks/02_spectral_features.ipynb``.
+    """
+    names = list(names)
+    fig, axes = plt.subplots(len(names), 1, figsize=(12, 2.3 * len(names)), layout="constrained",
+                             sharex=True, squeeze=False)
+    for name, ax in zip(names, axes[:, 0]):
+        for example, feats in features_by_name.items():
+            values = np.asarray(feats[name], dtype=float).reshape(-1)
+            times = librosa.frames_to_time(np.arange(values.size), sr=sr, hop_length=hop_length)
+            ax.plot(times, values, linewidth=1, label=example)
+        ax.set_ylabel(name)
+    axes[0, 0].legend(loc="upper right")
+    axes[-1, 0].set_xlabel("time (s)")
+    return fig
 
 
 def class_distributions(

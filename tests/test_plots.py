@@ -268,3 +268,13 @@ def test_importance_bars_and_selection_curve():
     ax = plots.selection_curve(sel)
     assert [t.get_text() for t in ax.get_xticklabels()] == ["+ mfcc", "+ chroma", "+ zcr"]
     assert ax.collections[-1].get_offsets()[0].tolist() == [2.0, 0.9]
+
+
+def test_feature_over_spectrogram_draws_several_curves_and_feature_curves():
+    S_db = plots.stft_db(tone(1.0))
+    n = S_db.shape[1]
+    ax = plots.feature_over_spectrogram(S_db, {"centroid": np.full(n, 440.0), "rolloff": np.full(n, 900.0)}, sr=SR)
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["centroid", "rolloff"]
+    fig = plots.feature_curves({"a": {"zcr": np.zeros((1, n)), "rms": np.ones((1, n))},
+                                "b": {"zcr": np.ones((1, n)), "rms": np.zeros((1, n))}}, ["zcr", "rms"], sr=SR)
+    assert [ax.get_ylabel() for ax in fig.axes] == ["zcr", "rms"] and len(fig.axes[0].lines) == 2
