@@ -19,6 +19,7 @@ _SUBMODULES = (
     "datasets",
     "errors",
     "evaluate",
+    "experiments",
     "features",
     "models",
     "plots",

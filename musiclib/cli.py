@@ -5,6 +5,8 @@
     musiclib dataset synth --out DIR [--profile tiny|fast|full] [--seed N]
     musiclib dataset info DATASET [--clip-seconds S] [--jobs N]
     musiclib features DATASET --out DIR [--jobs N] [--scheduler ADDR]
+    musiclib experiments
+    musiclib train DATASET --experiment NAME [--out DIR] [--profile P] [--seed N] [--json]
     musiclib course [--profile P] [--dataset D] [--only NN ...]
 
 Errors the user can cause print one line, ``musiclib: <file>: <reason>``, and exit with
@@ -101,6 +103,46 @@ def cmd_features(args) -> int:
     )
 
 
+def cmd_experiments(args) -> int:
+    from . import experiments
+
+    table = experiments.table()
+    if args.json:
+        print(table.to_json(orient="records"))
+    else:
+        print(table[["experiment", "source", "reported_accuracy", "title"]].to_string(index=False))
+    return EXIT_OK
+
+
+def cmd_train(args) -> int:
+    import json
+
+    from . import experiments
+
+    s = _settings(args)
+    result = experiments.run(
+        args.experiment,
+        args.dataset,
+        settings=s,
+        split=args.split,
+        out_dir=args.out,
+        jobs=args.jobs,
+        verbose=0 if args.json or args.quiet else 2,
+    )
+    row = {k: (None if isinstance(v, float) and v != v else v) for k, v in result.row.items()}
+    row["bundle"] = str(result.bundle) if result.bundle else None
+    if args.json:
+        print(json.dumps(row))  # the last line: one JSON object
+    else:
+        print(
+            f"{row['experiment']} on {row['dataset']} ({row['profile']}, seed {row['seed']}, split {row['split']}):\n"
+            f"  test accuracy  segment {row['test_accuracy_segment']:.3f}  recording {row['test_accuracy_recording']:.3f}"
+            f"  (vote {row['test_accuracy_recording_vote']:.3f})  macro-F1 {row['macro_f1']:.3f}\n"
+            f"  {row['parameters']} parameters, {row['epochs']} epochs, {row['train_seconds']:.1f} s; bundle {row['bundle']}"
+        )
+    return EXIT_OK
+
+
 def cmd_course(args) -> int:
     from . import course
 
@@ -174,6 +216,21 @@ def build_parser() -> argparse.ArgumentParser:
                       help="a dask.distributed scheduler address (default: $MUSICLIB_DASK_SCHEDULER)")
     common(feat)
     feat.set_defaults(func=cmd_features)
+
+    exps = sub.add_parser("experiments", help="list the experiments of the source projects")
+    exps.add_argument("--json", action="store_true", help="one JSON list")
+    exps.set_defaults(func=cmd_experiments)
+
+    train = sub.add_parser("train", help="run one experiment: train, evaluate, save a model bundle")
+    train.add_argument("dataset", help="synthetic, a GTZAN folder or a folder of label sub-folders")
+    train.add_argument("--experiment", required=True, help="a name from `musiclib experiments`")
+    train.add_argument("--out", help="model bundle folder (default: build/models/<experiment>)")
+    train.add_argument("--split", choices=("recording", "segment"), default="recording",
+                       help="recording (default); segment = the leaky split of the sources, for comparison")
+    train.add_argument("--jobs", type=_jobs, default=os.cpu_count() or 1, help="feature extraction processes")
+    train.add_argument("--json", action="store_true", help="print the results row as one JSON object, last")
+    common(train)
+    train.set_defaults(func=cmd_train)
 
     crs = sub.add_parser("course", help="execute every notebook in order and write build/course")
     crs.add_argument("--only", nargs="+", metavar="NN", help="run only notebooks whose names start so (e.g. 00 01)")

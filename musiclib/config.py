@@ -56,6 +56,13 @@ class Profile:
         Synthetic recordings of several minutes per style (teaches cutting long files).
     long_recording_seconds : float
         Length of each of those, in seconds.
+    max_epochs : int
+        Training epochs at most (early stopping usually ends sooner).
+    patience : int
+        Epochs without a better validation loss before training stops.
+    learning_rate : float or None
+        Adam's learning rate for the segment networks; None keeps each source's own (1e-4,
+        tuned for 100 epochs), which the short ``tiny`` and ``fast`` runs cannot afford.
     description : str
         One line for humans.
     """
@@ -65,6 +72,9 @@ class Profile:
     clip_seconds: float
     long_recordings_per_style: int = 0
     long_recording_seconds: float = 180.0
+    max_epochs: int = 100
+    patience: int = 10
+    learning_rate: float | None = None
     description: str = ""
 
 
@@ -73,18 +83,26 @@ PROFILES: dict[str, Profile] = {
         name="tiny",
         clips_per_style=4,
         clip_seconds=4.0,
+        max_epochs=3,
+        patience=2,
+        learning_rate=1e-3,
         description="unit tests: a handful of short clips, seconds per step",
     ),
     "fast": Profile(
         name="fast",
         clips_per_style=10,
         clip_seconds=10.0,
+        max_epochs=80,
+        patience=15,
+        learning_rate=1e-3,
         description="CI and quick study: each notebook well under 2 minutes on a 2-core CPU",
     ),
     "full": Profile(
         name="full",
         clips_per_style=100,
         clip_seconds=30.0,
+        max_epochs=100,
+        patience=10,
         description="real study: GTZAN-shaped, 100 clips of 30 s per style",
     ),
 }

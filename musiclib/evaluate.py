@@ -81,3 +81,81 @@ def save_results(rows: pd.DataFrame, name: str, settings: Settings) -> Path:
     rows.to_csv(tmp, index=False)
     os.replace(tmp, path)
     return path
+
+
+def predict_proba(model, x: np.ndarray, *, batch_size: int = 256) -> np.ndarray:
+    """Class probabilities of a Keras model, shape (n, n_classes), in batches.
+
+    Calls the model directly (inference mode) rather than ``model.predict``: no new
+    compiled function per model, so a notebook that trains several stays quiet.
+    """
+    import keras
+
+    x = np.asarray(x, dtype=np.float32)
+    n_out = model.output_shape[-1]
+    if not len(x):
+        return np.zeros((0, n_out), dtype=np.float32)
+    parts = [keras.ops.convert_to_numpy(model(x[i:i + batch_size], training=False))
+             for i in range(0, len(x), batch_size)]
+    return np.concatenate(parts).astype(np.float32)
+
+
+def evaluate_split(proba: np.ndarray, y_true: np.ndarray, groups) -> dict[str, float]:
+    """Segment-level and recording-level scores of one side.
+
+    Returns
+    -------
+    dict
+        ``accuracy_segment``, ``macro_f1_segment``, ``accuracy_recording`` (mean
+        probability over each recording's segments), ``accuracy_recording_vote``
+        (majority vote), ``macro_f1_recording``.
+    """
+    seg = scores(y_true, np.asarray(proba).argmax(axis=1))
+    rec_true, rec_mean = recording_level(proba, y_true, groups, how="mean")
+    _, rec_vote = recording_level(proba, y_true, groups, how="vote")
+    rec = scores(rec_true, rec_mean)
+    return {
+        "accuracy_segment": seg["accuracy"],
+        "macro_f1_segment": seg["macro_f1"],
+        "accuracy_recording": rec["accuracy"],
+        "accuracy_recording_vote": scores(rec_true, rec_vote)["accuracy"],
+        "macro_f1_recording": rec["macro_f1"],
+    }
+
+
+def per_class_report(y_true, y_pred, labels: list[str]) -> pd.DataFrame:
+    """Precision, recall, F1 and support per class (``sklearn.metrics.classification_report``)."""
+    from sklearn.metrics import classification_report
+
+    report = classification_report(
+        y_true, y_pred, labels=list(range(len(labels))), target_names=labels,
+        output_dict=True, zero_division=0,
+    )
+    frame = pd.DataFrame(report).T
+    frame["support"] = frame["support"].astype(int)
+    return frame.drop(index=[k for k in ("accuracy",) if k in frame.index])
+
+
+RESULT_KEY = ["experiment", "dataset", "profile", "seed", "split", "balance"]
+
+
+def append_result(row: dict, settings: Settings, *, name: str = "experiments") -> Path:
+    """Add one experiment row to ``build/results/<name>.csv`` (atomic).
+
+    A row with the same experiment, dataset, profile, seed, split and balancing replaces
+    the older one, so reruns do not pile up duplicates.
+    """
+    path = Path(settings.results_dir) / f"{name}.csv"
+    new = pd.DataFrame([row])
+    if path.exists():
+        old = pd.read_csv(path)
+        key = [k for k in RESULT_KEY if k in old and k in new]
+        if key:
+            same = (old[key].astype(str) == new[key].astype(str).iloc[0]).all(axis=1)
+            old = old.loc[~same]
+        new = pd.concat([old, new], ignore_index=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    new.to_csv(tmp, index=False)
+    os.replace(tmp, path)
+    return path

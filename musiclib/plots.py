@@ -28,6 +28,7 @@ from .errors import MusiclibError
 __all__ = [
     "class_counts",
     "class_means_heatmap",
+    "confusion_matrix",
     "class_distributions",
     "correlation_heatmap",
     "durations",
@@ -37,10 +38,12 @@ __all__ = [
     "importance_bars",
     "mel_db",
     "projection",
+    "results_bars",
     "selection_curve",
     "spectrogram",
     "spectrogram_grid",
     "stft_db",
+    "training_curves",
     "waveform",
 ]
 
@@ -685,6 +688,99 @@ def selection_curve(selection: pd.DataFrame, *, ax=None, title: str | None = Non
     ax.set_xticks(selection["step"], ["+ " + a for a in selection["added"]], rotation=45, ha="right")
     ax.set_ylabel("cross-validated accuracy")
     ax.legend(loc="lower right")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+# --------------------------------------------------------------------------- training and results
+
+
+def training_curves(history: dict, *, title: str | None = None):
+    """Loss and accuracy per epoch, training and validation side by side.
+
+    Parameters
+    ----------
+    history : dict
+        ``FitResult.history`` (Keras' ``History.history``): metric name -> list per epoch.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Two panels; the epoch with the lowest validation loss (the weights kept by early
+        stopping) is marked.
+
+    Taught in ``notebooks/05_mfcc_networks.ipynb``.
+    """
+    if "loss" not in history:
+        raise MusiclibError("history has no 'loss': pass FitResult.history")
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.5), layout="constrained")
+    epochs = np.arange(1, len(history["loss"]) + 1)
+    for ax, metric in zip(axes, ("loss", "accuracy")):
+        if metric not in history:
+            ax.set_visible(False)
+            continue
+        ax.plot(epochs, history[metric], label="train")
+        if f"val_{metric}" in history:
+            ax.plot(epochs, history[f"val_{metric}"], label="valid")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(metric)
+    if "val_loss" in history:
+        best = int(np.argmin(history["val_loss"])) + 1
+        for ax in axes:
+            ax.axvline(best, color="grey", linestyle=":", label=f"best epoch ({best})")
+    axes[0].legend()
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def confusion_matrix(y_true, y_pred, labels, *, normalize: bool = True, ax=None, title: str | None = None):
+    """Confusion matrix (``sklearn.metrics.confusion_matrix``): rows true, columns predicted.
+
+    With ``normalize``, each row sums to 1 (recall per class on the diagonal), so rare and
+    common classes read alike.
+
+    Taught in ``notebooks/05_mfcc_networks.ipynb``.
+    """
+    from sklearn.metrics import confusion_matrix as sk_confusion
+
+    labels = list(labels)
+    cm = sk_confusion(y_true, y_pred, labels=list(range(len(labels))))
+    if normalize:
+        cm = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
+    if ax is None:
+        size = 0.5 * len(labels) + 2.5
+        _, ax = plt.subplots(figsize=(size + 1, size), layout="constrained")
+    sns.heatmap(cm, annot=len(labels) <= 12, fmt=".2f" if normalize else "d", cmap="Blues",
+                vmin=0, vmax=1 if normalize else None, xticklabels=labels, yticklabels=labels,
+                square=True, ax=ax, cbar=False)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def results_bars(results: pd.DataFrame, *, x: str = "experiment",
+                 metrics=("test_accuracy_segment", "test_accuracy_recording"), ax=None,
+                 reported: str | None = "reported_accuracy", title: str | None = None):
+    """Grouped bars of accuracies per experiment, the sources' reported number as a marker.
+
+    Taught in ``notebooks/05_mfcc_networks.ipynb``.
+    """
+    metrics = list(metrics)
+    _require(results, x, *metrics)
+    long = results.melt(id_vars=[x], value_vars=metrics, var_name="metric", value_name="accuracy")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(max(6, 1.3 * len(results) + 2), 4), layout="constrained")
+    sns.barplot(data=long, x=x, y="accuracy", hue="metric", ax=ax)
+    if reported and reported in results and results[reported].notna().any():
+        ax.scatter(range(len(results)), results[reported], marker="D", color="black", zorder=3,
+                   label="reported by the source (other data, leaky split)")
+    ax.set_ylim(0, 1)
+    ax.tick_params(axis="x", rotation=30)
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1))
     if title:
         ax.set_title(title)
     return ax

@@ -124,3 +124,19 @@ def test_pair_separability_shows_which_feature_separates_which_pair(table):
     assert sep.loc["a / c", "zcr"] <= 0.75  # ... but not between a and c
     with pytest.raises(MusiclibError, match="both labels"):
         ml.baselines.pair_separability(table, [("a", "zzz")], {"zcr": ["zcr_mean"]})
+
+
+def test_split_leak_study_measures_the_leak():
+    """Recordings whose segments look alike: the leaky split finds siblings, the honest one never."""
+    rng = np.random.default_rng(0)
+    n_rec, per = 40, 6
+    centres = rng.normal(0, 1, (n_rec, 4))  # each recording has its own sound ...
+    labels = np.repeat(np.arange(n_rec) % 2, per)  # ... unrelated to its label
+    spread = np.repeat(rng.uniform(0.2, 1.0, (n_rec, 4)), per, axis=0)[:, None, :]  # and its own spread
+    X = np.repeat(centres, per, axis=0)[:, None, :] + spread * rng.normal(0, 1, (n_rec * per, 64, 4))
+    meta = pd.DataFrame({"label": labels.astype(str), "group": np.repeat([f"r{i}" for i in range(n_rec)], per)})
+    study = ml.baselines.split_leak_study(X, meta, seeds=range(3))
+    by = study.groupby("split")[["accuracy", "nearest_from_same_recording"]].mean()
+    assert by.loc["by recording", "nearest_from_same_recording"] == 0.0
+    assert by.loc["by segment (leaky)", "nearest_from_same_recording"] > 0.8
+    assert by.loc["by segment (leaky)", "accuracy"] > 0.8 > by.loc["by recording", "accuracy"] + 0.2

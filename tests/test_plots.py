@@ -278,3 +278,27 @@ def test_feature_over_spectrogram_draws_several_curves_and_feature_curves():
     fig = plots.feature_curves({"a": {"zcr": np.zeros((1, n)), "rms": np.ones((1, n))},
                                 "b": {"zcr": np.ones((1, n)), "rms": np.zeros((1, n))}}, ["zcr", "rms"], sr=SR)
     assert [ax.get_ylabel() for ax in fig.axes] == ["zcr", "rms"] and len(fig.axes[0].lines) == 2
+
+
+def test_training_curves_mark_the_best_epoch():
+    history = {"loss": [1.0, 0.6, 0.5, 0.45], "val_loss": [1.1, 0.7, 0.8, 0.9],
+               "accuracy": [0.3, 0.6, 0.7, 0.8], "val_accuracy": [0.3, 0.5, 0.5, 0.45]}
+    fig = plots.training_curves(history)
+    assert [ax.get_ylabel() for ax in fig.axes] == ["loss", "accuracy"]
+    assert fig.axes[0].lines[-1].get_xdata()[0] == 2  # lowest validation loss at epoch 2
+    with pytest.raises(MusiclibError):
+        plots.training_curves({"acc": [1]})
+
+
+def test_confusion_matrix_rows_are_recall():
+    ax = plots.confusion_matrix([0, 0, 1, 1], [0, 1, 1, 1], ["a", "b"])
+    values = [t.get_text() for t in ax.texts]
+    assert values == ["0.50", "0.50", "0.00", "1.00"]
+    assert ax.get_xlabel() == "predicted" and ax.get_ylabel() == "true"
+
+
+def test_results_bars_show_reported_numbers():
+    results = pd.DataFrame({"experiment": ["a", "b"], "test_accuracy_segment": [0.5, 0.7],
+                            "test_accuracy_recording": [0.6, 0.8], "reported_accuracy": [0.62, None]})
+    ax = plots.results_bars(results)
+    assert len(ax.patches) >= 4 and ax.get_ylim() == (0, 1)

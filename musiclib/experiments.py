@@ -1,0 +1,422 @@
+"""Every experiment of the source projects as a named, reproducible recipe.
+
+A recipe fixes the data (which dataset variant, which features, clip vectors or segment
+matrices), the split, the model and its training; :func:`run` executes it and returns one
+results row, saves a **model bundle** (``model.keras`` + ``bundle.json``) and appends the
+row to the course's results table. Notebooks, ``musiclib train`` and the course summary all
+call this one function, so a number in a notebook and a number from the CLI are the same
+number.
+
+Every run splits **by recording** first (unless asked for the leaky segment split, on
+purpose, to measure the leak), then cuts segments, and reports accuracy at segment level
+and at recording level (mean probability, and majority vote, over a recording's segments).
+
+Taught in ``notebooks/04_segments_leakage_balance.ipynb`` and ``notebooks/05_mfcc_networks.ipynb``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import evaluate
+from .config import Settings
+from .config import settings as default_settings
+from .errors import MusiclibError
+
+BUNDLE_FORMAT = 1
+IMBALANCE = 0.25  # the rarest synthetic style keeps this share of the commonest one's clips
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """One experiment of a source project.
+
+    Attributes
+    ----------
+    name : str
+        Its name in ``musiclib experiments``.
+    title : str
+        One line for tables.
+    source : str
+        Which seed project (``000`` composers, ``001`` GTZAN clip features, ``002`` GTZAN
+        MFCC segments).
+    reported : float or None
+        The accuracy the source reported, on its own data and (usually leaky) split.
+    inputs : str
+        ``"clip"`` (one feature vector per clip) or ``"segments"`` (frame matrices).
+    features : tuple of str
+        Feature groups (clip inputs, e.g. ``("spectral",)``) or one frame feature
+        (segment inputs, ``("mfcc",)``).
+    builder : str
+        A key of ``musiclib.models.BUILDERS``.
+    options : tuple of (str, value)
+        Builder options.
+    balance : str or None
+        ``None``, ``"class_weight"`` or ``"oversample"`` (training side only).
+    data : str
+        ``"as_is"`` or ``"imbalanced"`` (for the synthetic dataset: a variant whose class
+        counts fall geometrically to :data:`IMBALANCE` of the largest; a real collection is
+        used as it is).
+    notebook : str
+        The notebook that teaches it.
+    """
+
+    name: str
+    title: str
+    source: str
+    reported: float | None
+    inputs: str
+    features: tuple[str, ...]
+    builder: str
+    options: tuple = ()
+    balance: str | None = None
+    data: str = "as_is"
+    notebook: str = "05_mfcc_networks"
+    batch_size: int = 32
+
+
+EXPERIMENTS: dict[str, Experiment] = {
+    e.name: e
+    for e in [
+        Experiment("dense_spectral", "dense 128-64-32 on 7 spectral means", "001", None,
+                   "clip", ("spectral",), "dense_clip", notebook="02_spectral_features", batch_size=16),
+        Experiment("dense_mfcc_chroma_mel", "dense 128-64-32 on MFCC, chroma, mel 12-bin means", "001", None,
+                   "clip", ("mfcc12", "chroma", "mel"), "dense_clip", notebook="03_mfcc_chroma_mel", batch_size=16),
+        Experiment("ann_mfcc", "ANN 512-256-64 on 130 x 13 MFCC", "002", 0.6198,
+                   "segments", ("mfcc",), "ann"),
+        Experiment("ann_mfcc_regularized", "ANN with dropout 0.3 and L2 1e-4", "002", 0.6800,
+                   "segments", ("mfcc",), "ann", (("dropout", 0.3), ("l2", 1e-4))),
+        Experiment("cnn_mfcc", "CNN 3 x (Conv 32 + MaxPool + BatchNorm) + Dense 64", "002", 0.7397,
+                   "segments", ("mfcc",), "cnn_mfcc"),
+        Experiment("lstm_mfcc", "stacked LSTM 64-64 + Dense 64", "002", 0.6660,
+                   "segments", ("mfcc",), "lstm_mfcc"),
+        Experiment("cnn2_mfcc_unbalanced", "2-conv CNN on MFCC, unbalanced data (composer exp. 1)", "000", 0.5489,
+                   "segments", ("mfcc",), "cnn2_mfcc", (("variant", "exp1"),), None, "imbalanced",
+                   "04_segments_leakage_balance"),
+        Experiment("cnn2_mfcc_balanced", "changed 2-conv CNN, balanced by class weights (composer exp. 2)", "000", 0.5596,
+                   "segments", ("mfcc",), "cnn2_mfcc", (("variant", "exp2"),), "class_weight", "imbalanced",
+                   "04_segments_leakage_balance"),
+    ]
+}
+
+
+def names() -> list[str]:
+    """The names ``musiclib train --experiment`` accepts."""
+    return list(EXPERIMENTS)
+
+
+def get(name: str) -> Experiment:
+    try:
+        return EXPERIMENTS[name]
+    except KeyError:
+        raise MusiclibError(f"unknown experiment {name!r}: choose one of {', '.join(EXPERIMENTS)}") from None
+
+
+def table() -> pd.DataFrame:
+    """Every experiment with its source and the number the source reported."""
+    return pd.DataFrame(
+        [{"experiment": e.name, "title": e.title, "source": e.source, "reported_accuracy": e.reported,
+          "inputs": e.inputs, "model": e.builder, "balance": e.balance or "", "data": e.data,
+          "notebook": e.notebook} for e in EXPERIMENTS.values()]
+    )
+
+
+# ---------------------------------------------------------------------------------- data
+
+
+@dataclass
+class PreparedData:
+    """Model inputs of every side, with what each row is.
+
+    ``x[side]``: float32, (n, n_features) for clip inputs or (n, frames, coeffs) for
+    segments; ``y[side]``: int labels; ``meta[side]``: one row per example with
+    ``track_id``, ``label``, ``group``, ``split``.
+    """
+
+    labels: list[str]
+    x: dict[str, np.ndarray]
+    y: dict[str, np.ndarray]
+    meta: dict[str, pd.DataFrame]
+    feature_config: object
+    columns: list[str] = field(default_factory=list)
+    split: str = "by recording"
+
+
+def experiment_dataset(experiment: Experiment, settings: Settings, *, dataset=None, jobs: int = 1):
+    """The dataset an experiment runs on (``dataset`` overrides the settings' choice)."""
+    from . import datasets
+
+    name = str(dataset) if dataset is not None else settings.dataset
+    if name == "synthetic" and experiment.data == "imbalanced":
+        folder = settings.data_dir / "synthetic" / f"{settings.profile.name}-seed{settings.seed}-imbalanced"
+        return datasets.synthetic(settings, out_dir=folder, imbalance=IMBALANCE, jobs=jobs)
+    return datasets.load(name, settings=settings, jobs=jobs)
+
+
+def _clip_columns(table_: pd.DataFrame, groups: tuple[str, ...]) -> list[str]:
+    from .baselines import feature_columns
+
+    cols: list[str] = []
+    for g in groups:
+        if g == "mfcc12":  # source 001 kept 12 MFCC means
+            cols += feature_columns(table_, "mfcc")[:12]
+        else:
+            cols += feature_columns(table_, g)
+    return cols
+
+
+def prepare(
+    experiment: Experiment,
+    manifest: pd.DataFrame,
+    settings: Settings,
+    *,
+    split: str = "recording",
+    jobs: int = 1,
+    progress: bool = False,
+) -> PreparedData:
+    """Features of a manifest, split and shaped for the experiment's model.
+
+    Parameters
+    ----------
+    manifest : pandas.DataFrame
+        With a complete ``split`` column made by recording (``ml.splits.assign_splits``).
+    split : {'recording', 'segment'}
+        ``segment`` re-splits the *segments* at random, ignoring recordings: the leaky
+        protocol of most source projects, kept to measure the leak (notebook 04).
+    """
+    from . import features, splits
+
+    fs = features.extract_dataset(
+        manifest, features.FeatureConfig(), cache_dir=settings.cache_dir / "features",
+        jobs=jobs, progress=progress,
+    )
+    if experiment.inputs == "clip":
+        table_ = fs.summaries
+        columns = _clip_columns(table_, experiment.features)
+        x_all = table_[columns].to_numpy(dtype=np.float32)
+        meta = table_[["track_id", "label", "group", "split"]].reset_index(drop=True)
+    else:
+        columns = []
+        x_all, meta = fs.segments(experiment.features[0])
+    if split == "segment":
+        meta = splits.random_segment_split(meta, seed=settings.seed)
+        split_name = "by segment (leaky)"
+    elif split == "recording":
+        splits.check_no_leakage(meta)
+        split_name = "by recording"
+    else:
+        raise MusiclibError(f"split must be 'recording' or 'segment', got {split!r}")
+    labels = sorted(manifest["label"].unique())
+    index = {c: i for i, c in enumerate(labels)}
+    x, y, metas = {}, {}, {}
+    for side in ("train", "valid", "test"):
+        rows = np.flatnonzero(meta["split"].to_numpy() == side)
+        x[side] = x_all[rows]
+        y[side] = meta["label"].iloc[rows].map(index).to_numpy(dtype=np.int64)
+        metas[side] = meta.iloc[rows].reset_index(drop=True)
+    if not len(y["train"]) or not len(y["test"]):
+        raise MusiclibError("the split left the train or the test side empty")
+    return PreparedData(labels, x, y, metas, fs.config, columns, split_name)
+
+
+def _balanced(data: PreparedData, how: str | None, seed: int):
+    """Training arrays and class weights after the experiment's balancing."""
+    from . import splits
+
+    x, y = data.x["train"], data.y["train"]
+    if how is None:
+        return x, y, None
+    if how == "class_weight":
+        return x, y, {int(k): float(v) for k, v in splits.class_weights(y).items()}
+    if how == "oversample":
+        frame = pd.DataFrame({"row": np.arange(len(y)), "label": y, "split": "train"})
+        rows = splits.balance_training(frame, strategy="oversample", seed=seed)["row"].to_numpy()
+        return x[rows], y[rows], None
+    raise MusiclibError(f"balance must be None, 'class_weight' or 'oversample', got {how!r}")
+
+
+# ---------------------------------------------------------------------------------- running
+
+
+@dataclass
+class RunResult:
+    """What :func:`run` returns."""
+
+    row: dict  # the results row (see run)
+    model: object
+    history: dict
+    data: PreparedData
+    proba: dict  # side -> (n, n_classes) probabilities for valid and test
+    bundle: Path | None = None
+
+
+def _versions() -> dict:
+    from importlib import metadata
+
+    out = {}
+    for name in ("musiclib", "keras", "tensorflow", "librosa", "numpy", "scikit-learn"):
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def save_bundle(folder: str | os.PathLike, model, *, experiment: Experiment, data: PreparedData,
+                row: dict, settings: Settings) -> Path:
+    """Write ``model.keras`` and ``bundle.json`` into ``folder``, atomically.
+
+    Both files are written into a temporary sibling folder that then replaces ``folder``,
+    so a reader never finds a model without its description or the reverse.
+    ``bundle.json`` records the labels (in output order), the feature settings and their
+    hash, the input shape, the experiment, the metrics and the package versions: everything
+    prediction needs to turn a new file into the same inputs.
+    """
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = folder.with_name(f".{folder.name}.tmp-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    try:
+        model.save(tmp / "model.keras")
+        cfg = data.feature_config
+        bundle = {
+            "format": BUNDLE_FORMAT,
+            "experiment": experiment.name,
+            "title": experiment.title,
+            "labels": data.labels,
+            "inputs": experiment.inputs,
+            "features": list(experiment.features),
+            "columns": data.columns,
+            "input_shape": list(model.input_shape[1:]),
+            "feature_config": cfg.to_dict(),
+            "feature_config_hash": cfg.config_hash,
+            "segment_seconds": cfg.segment_seconds,
+            "metrics": {k: row[k] for k in row if k.startswith(("test_", "valid_", "macro_f1"))},
+            "trained_on": {"dataset": settings.dataset, "profile": settings.profile.name,
+                           "seed": settings.seed, "split": data.split},
+            "versions": _versions(),
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        }
+        (tmp / "bundle.json").write_text(json.dumps(bundle, indent=2) + "\n")
+        if folder.exists():
+            shutil.rmtree(folder)
+        os.replace(tmp, folder)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return folder
+
+
+def run(
+    name: str,
+    dataset=None,
+    *,
+    settings: Settings | None = None,
+    profile: str | None = None,
+    seed: int | None = None,
+    split: str = "recording",
+    balance: str | None = "recipe",
+    out_dir: str | os.PathLike | None = None,
+    save: bool = True,
+    jobs: int = 2,
+    verbose: int = 0,
+) -> RunResult:
+    """Run experiment ``name`` and return its results row, model and history.
+
+    Parameters
+    ----------
+    name : str
+        See :func:`names`.
+    dataset : str or path, optional
+        Default: the settings' dataset (``$MUSICLIB_DATASET`` or ``synthetic``).
+    profile, seed : optional
+        Override the settings.
+    split : {'recording', 'segment'}
+        ``segment`` is the leaky split of the sources, for comparison only.
+    balance : 'recipe', None, 'class_weight' or 'oversample'
+        The recipe's balancing (default), or another.
+    out_dir : path, optional
+        Where the model bundle goes (default ``build/models/<experiment>``).
+    save : bool
+        Save the bundle and append the row to ``build/results/experiments.csv``.
+
+    Returns
+    -------
+    RunResult
+        ``row`` has ``experiment``, ``dataset``, ``profile``, ``seed``, ``split``,
+        ``test_accuracy_segment``, ``test_accuracy_recording`` (mean probability per
+        recording), ``test_accuracy_recording_vote``, ``macro_f1`` (recording level),
+        ``valid_accuracy_segment``, ``parameters``, ``epochs``, ``train_seconds``, counts,
+        and ``reported_accuracy`` (the source's own number, on other data).
+    """
+    from . import splits
+    from .models import build, count_parameters
+    from .train import fit, set_seed
+
+    experiment = get(name)
+    s = settings or default_settings()
+    if profile is not None:
+        s = s.replace(profile=profile)
+    if seed is not None:
+        s = s.replace(seed=seed)
+    if dataset is not None:
+        s = s.replace(dataset="synthetic" if str(dataset) == "synthetic" else str(Path(dataset).resolve()))
+    how = experiment.balance if balance == "recipe" else balance
+
+    ds = experiment_dataset(experiment, s, jobs=jobs)
+    manifest = splits.assign_splits(ds.manifest, valid_size=0.15, test_size=0.15, seed=s.seed)
+    data = prepare(experiment, manifest, s, split=split, jobs=jobs)
+    x_train, y_train, class_weight = _balanced(data, how, s.seed)
+
+    options = dict(experiment.options)
+    if experiment.builder != "dense_clip" and s.profile.learning_rate is not None:
+        options["learning_rate"] = s.profile.learning_rate
+    set_seed(s.seed)  # before building: initial weights are random too
+    model = build(experiment.builder, x_train, len(data.labels), **options)
+    validation = (data.x["valid"], data.y["valid"]) if len(data.y["valid"]) else None
+    result = fit(model, x_train, y_train, validation=validation, epochs=s.profile.max_epochs,
+                 patience=s.profile.patience, batch_size=experiment.batch_size,
+                 class_weight=class_weight, seed=s.seed, verbose=verbose)
+
+    proba = {side: evaluate.predict_proba(model, data.x[side]) for side in ("valid", "test")}
+    test = evaluate.evaluate_split(proba["test"], data.y["test"], data.meta["test"]["group"])
+    valid = (evaluate.evaluate_split(proba["valid"], data.y["valid"], data.meta["valid"]["group"])
+             if len(data.y["valid"]) else {})
+    row = {
+        "experiment": experiment.name,
+        "title": experiment.title,
+        "dataset": s.dataset,
+        "profile": s.profile.name,
+        "seed": s.seed,
+        "split": data.split,
+        "balance": how or "none",
+        "test_accuracy_segment": test["accuracy_segment"],
+        "test_accuracy_recording": test["accuracy_recording"],
+        "test_accuracy_recording_vote": test["accuracy_recording_vote"],
+        "macro_f1": test["macro_f1_recording"],
+        "macro_f1_segment": test["macro_f1_segment"],
+        "valid_accuracy_segment": valid.get("accuracy_segment", np.nan),
+        "parameters": count_parameters(model),
+        "epochs": result.epochs,
+        "train_seconds": round(result.seconds, 2),
+        "n_train": int(len(y_train)),
+        "n_test_segments": int(len(data.y["test"])),
+        "n_test_recordings": int(data.meta["test"]["group"].nunique()),
+        "reported_accuracy": experiment.reported,
+        "source": experiment.source,
+    }
+    bundle = None
+    if save:
+        bundle = save_bundle(Path(out_dir) if out_dir else s.models_dir / experiment.name, model,
+                             experiment=experiment, data=data, row=row, settings=s)
+        evaluate.append_result(row, s)
+    return RunResult(row=row, model=model, history=result.history, data=data, proba=proba, bundle=bundle)
