@@ -108,3 +108,26 @@ def test_cli_train_json_last_line_and_experiments_list(tiny, capsys, monkeypatch
     assert cli.main(["train", "synthetic", "--experiment", "nope"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("musiclib: unknown experiment") and "\n" not in err
+
+
+def test_cli_train_on_a_labelled_folder_of_mixed_files(tmp_path, capsys, monkeypatch):
+    """A user's collection: formats, rates and lengths vary, one file is broken."""
+    from audio_factory import make_sine
+
+    monkeypatch.setenv("MUSICLIB_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("MUSICLIB_BUILD_DIR", str(tmp_path / "build"))
+    root = tmp_path / "collection"
+    rng = np.random.default_rng(0)
+    for label, base in (("low", 220.0), ("high", 1760.0)):
+        for k, ext in enumerate([".wav", ".flac", ".mp3", ".ogg", ".wav", ".flac"]):
+            seconds = float(rng.uniform(3.5, 9.0))
+            make_sine(root / label / f"take{k}{ext}", seconds, 44100 if k % 2 else 22050,
+                      channels=1 + k % 2, freq=base * (1 + 0.1 * k))
+    (root / "high" / "broken.wav").write_text("not audio")
+    assert cli.main(["train", str(root), "--experiment", "cnn_mfcc", "--profile", "tiny", "--jobs", "1",
+                     "--json"]) == 0
+    row = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert row["dataset"] == str(root.resolve()) and row["split"] == "by recording"
+    assert 0.0 <= row["test_accuracy_recording"] <= 1.0 and row["n_test_recordings"] >= 2
+    bundle = json.loads((tmp_path / "build" / "models" / "cnn_mfcc" / "bundle.json").read_text())
+    assert bundle["labels"] == ["high", "low"]
