@@ -12,6 +12,7 @@ __version__ = "0.1.0"
 
 _SUBMODULES = (
     "audio",
+    "augment",
     "baselines",
     "cli",
     "config",
@@ -21,9 +22,12 @@ _SUBMODULES = (
     "evaluate",
     "experiments",
     "features",
+    "images",
     "models",
     "plots",
+    "specaugment",
     "splits",
+    "streaming",
     "synth",
     "train",
 )

@@ -63,6 +63,9 @@ class Profile:
     learning_rate : float or None
         Adam's learning rate for the segment networks; None keeps each source's own (1e-4,
         tuned for 100 epochs), which the short ``tiny`` and ``fast`` runs cannot afford.
+    stream : bool
+        Train segment networks from an on-disk array in batches rather than from memory
+        (``musiclib.streaming``): GTZAN-sized data with bounded memory.
     description : str
         One line for humans.
     """
@@ -75,6 +78,7 @@ class Profile:
     max_epochs: int = 100
     patience: int = 10
     learning_rate: float | None = None
+    stream: bool = False
     description: str = ""
 
 
@@ -103,6 +107,7 @@ PROFILES: dict[str, Profile] = {
         clip_seconds=30.0,
         max_epochs=100,
         patience=10,
+        stream=True,
         description="real study: GTZAN-shaped, 100 clips of 30 s per style",
     ),
 }

@@ -4,8 +4,8 @@
 fresh Jupyter kernel with the chosen profile and dataset in its environment; the executed
 copy (``.ipynb``) and an HTML rendering land in ``build/course/``. The run stops at the
 first failing notebook and names the cell and its error. At the end it writes
-``build/course/results.md`` and ``results.csv``: how long each notebook took, and every
-experiment row the notebooks appended under ``build/results/``.
+``build/course/results.md`` and ``results.csv``: how long each notebook took, and the
+results of every experiment for the run's dataset, profile and seed (notebook 07's table).
 
 Taught in ``README.md`` (running the course for a class).
 """
@@ -162,19 +162,18 @@ def execute_notebook(
     )
 
 
-def collect_results(results_dir: str | os.PathLike) -> pd.DataFrame:
-    """Every experiment row the course wrote as CSV under ``results_dir``, in one table."""
-    results_dir = Path(results_dir)
-    frames = [pd.read_csv(p) for p in sorted(results_dir.glob("*.csv"))] if results_dir.is_dir() else []
-    frames = [f for f in frames if len(f)]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-
-
 def write_results(runs: Sequence[NotebookRun], settings: Settings, out_dir: Path) -> Path:
-    """Write ``results.md`` and ``results.csv`` (experiments) plus ``notebooks.csv``."""
+    """Write ``results.md`` and ``results.csv`` (the experiments) plus ``notebooks.csv``.
+
+    The experiments table is :func:`musiclib.experiments.summary` for the run's dataset,
+    profile and seed — the table notebook 07 shows; other tables the notebooks wrote under
+    ``build/results/`` (the scikit-learn baselines of notebooks 02-03) follow it.
+    """
+    from .experiments import summary
+
     notebooks = pd.DataFrame([r.__dict__ for r in runs])
     _atomic_write_text(out_dir / "notebooks.csv", notebooks.to_csv(index=False))
-    experiments = collect_results(settings.results_dir)
+    experiments = summary(settings)
     _atomic_write_text(out_dir / "results.csv", experiments.to_csv(index=False))
     lines = [
         "# Course run",
@@ -186,13 +185,18 @@ def write_results(runs: Sequence[NotebookRun], settings: Settings, out_dir: Path
         "",
         notebooks.to_markdown(index=False) if len(notebooks) else "(none run)",
         "",
-        "## Experiments",
+        "## Experiments (split by recording; reported_accuracy: the source's own number, other data)",
         "",
+        experiments.round(3).to_markdown(index=False) if len(experiments)
+        else "No experiment has a result for this dataset, profile and seed yet.",
     ]
-    if len(experiments):
-        lines.append(experiments.to_markdown(index=False))
-    else:
-        lines.append("No experiment wrote a result row in this run.")
+    results_dir = Path(settings.results_dir)
+    for path in sorted(results_dir.glob("*.csv")) if results_dir.is_dir() else []:
+        if path.name == "experiments.csv":
+            continue
+        table = pd.read_csv(path)
+        if len(table):
+            lines += ["", f"## {path.stem}", "", table.round(3).to_markdown(index=False)]
     _atomic_write_text(out_dir / "results.md", "\n".join(lines) + "\n")
     return out_dir / "results.md"
 

@@ -67,6 +67,11 @@ class Experiment:
         used as it is).
     notebook : str
         The notebook that teaches it.
+    transform : str or None
+        ``"log"``: segment features are power (mel) and become dB before the model.
+    augment : str or None
+        Waveform augmentation strength (``musiclib.augment.STRENGTHS``) for training
+        recordings only; ``copies`` augmented copies of each.
     """
 
     name: str
@@ -81,6 +86,9 @@ class Experiment:
     data: str = "as_is"
     notebook: str = "05_mfcc_networks"
     batch_size: int = 32
+    transform: str | None = None
+    augment: str | None = None
+    copies: int = 0
 
 
 EXPERIMENTS: dict[str, Experiment] = {
@@ -104,6 +112,23 @@ EXPERIMENTS: dict[str, Experiment] = {
         Experiment("cnn2_mfcc_balanced", "changed 2-conv CNN, balanced by class weights (composer exp. 2)", "000", 0.5596,
                    "segments", ("mfcc",), "cnn2_mfcc", (("variant", "exp2"),), "class_weight", "imbalanced",
                    "04_segments_leakage_balance"),
+        Experiment("mel_cnn", "CNN on log-mel segments (composer exp. 3)", "000", 0.6253,
+                   "segments", ("mel",), "mel_cnn", (("learning_rate", 3e-3),),
+                   notebook="06_mel_cnn_augmentation", transform="log"),
+        Experiment("mel_cnn_augmented", "mel CNN + light augmentation, 1 copy, SpecAugment (composer exp. 4)",
+                   "000", 0.6758, "segments", ("mel",), "mel_cnn",
+                   (("spec_augment", {"time_masks": 1, "time_mask_width": 12, "freq_masks": 1, "freq_mask_width": 10}),
+                    ("learning_rate", 3e-3)),
+                   notebook="06_mel_cnn_augmentation", transform="log", augment="light", copies=1),
+        Experiment("mel_cnn_augmented_more", "mel CNN + strong augmentation, 2 copies, SpecAugment (composer exp. 5)",
+                   "000", 0.7316, "segments", ("mel",), "mel_cnn",
+                   (("spec_augment", {"time_masks": 2, "time_mask_width": 12, "freq_masks": 2, "freq_mask_width": 10}),
+                    ("learning_rate", 3e-3)),
+                   notebook="06_mel_cnn_augmentation", transform="log", augment="strong", copies=2),
+        Experiment("image_cnn", "source 004 CNN on RGBA spectrogram pictures", "004", 0.20,
+                   "images", ("mel",), "image_cnn", notebook="06_mel_cnn_augmentation", transform="log"),
+        Experiment("image_cnn_array", "the same CNN on the log-mel array itself", "004", None,
+                   "segments", ("mel",), "image_cnn", notebook="06_mel_cnn_augmentation", transform="log"),
     ]
 }
 
@@ -148,6 +173,14 @@ class PreparedData:
     feature_config: object
     columns: list[str] = field(default_factory=list)
     split: str = "by recording"
+    # streaming (the full profile): x[side] is None; the segments stay in an on-disk array
+    source: np.ndarray | None = None  # memory-mapped (n_segments, frames, bins)
+    rows: dict = field(default_factory=dict)  # side -> row indices into source
+    y_all: np.ndarray | None = None  # labels of every row of source
+
+    @property
+    def streamed(self) -> bool:
+        return self.source is not None
 
 
 def experiment_dataset(experiment: Experiment, settings: Settings, *, dataset=None, jobs: int = 1):
@@ -181,6 +214,7 @@ def prepare(
     split: str = "recording",
     jobs: int = 1,
     progress: bool = False,
+    stream: bool = False,
 ) -> PreparedData:
     """Features of a manifest, split and shaped for the experiment's model.
 
@@ -191,13 +225,31 @@ def prepare(
     split : {'recording', 'segment'}
         ``segment`` re-splits the *segments* at random, ignoring recordings: the leaky
         protocol of most source projects, kept to measure the leak (notebook 04).
+    stream : bool
+        Keep segment inputs in an on-disk array (``musiclib.streaming``) rather than in
+        memory: ``x`` is then None and ``source`` / ``rows`` say where each side lies.
     """
     from . import features, splits
 
+    if experiment.augment:
+        from .augment import augment_manifest, check_augmentation_split
+
+        if split == "segment":
+            raise MusiclibError(
+                f"{experiment.name}: augmentation cannot be combined with the segment split "
+                "(a random re-split would put augmented copies on the valid and test sides)"
+            )
+        # copies of training recordings only; they keep their recording's group
+        manifest = augment_manifest(manifest, copies=experiment.copies, strength=experiment.augment,
+                                    seed=settings.seed)
+        check_augmentation_split(manifest)
     fs = features.extract_dataset(
         manifest, features.FeatureConfig(), cache_dir=settings.cache_dir / "features",
         jobs=jobs, progress=progress,
+        # segment models need one frame feature; clip vectors need every summary
+        features=("all",) if experiment.inputs == "clip" else (experiment.features[0],),
     )
+    stream = stream and experiment.inputs == "segments"
     if experiment.inputs == "clip":
         table_ = fs.summaries
         columns = _clip_columns(table_, experiment.features)
@@ -205,41 +257,76 @@ def prepare(
         meta = table_[["track_id", "label", "group", "split"]].reset_index(drop=True)
     else:
         columns = []
-        x_all, meta = fs.segments(experiment.features[0])
+        if stream:
+            from .streaming import segments_to_disk
+
+            path = settings.cache_dir / "segments" / f"{experiment.name}-{fs.config.config_hash}-{os.getpid()}.npy"
+            x_all, meta = segments_to_disk(fs, experiment.features[0], path, transform=experiment.transform)
+        else:
+            x_all, meta = fs.segments(experiment.features[0])
+            if experiment.transform == "log":
+                x_all = _power_to_db(x_all)
+        if experiment.inputs == "images":
+            from .images import render_images
+
+            x_all = render_images(x_all).astype(np.float32) / 255.0
     if split == "segment":
         meta = splits.random_segment_split(meta, seed=settings.seed)
         split_name = "by segment (leaky)"
     elif split == "recording":
         splits.check_no_leakage(meta)
+        if experiment.augment:
+            check_augmentation_split(meta)  # every augmented segment is on the train side
         split_name = "by recording"
     else:
         raise MusiclibError(f"split must be 'recording' or 'segment', got {split!r}")
     labels = sorted(manifest["label"].unique())
     index = {c: i for i, c in enumerate(labels)}
-    x, y, metas = {}, {}, {}
+    y_all = meta["label"].map(index).to_numpy(dtype=np.int64)
+    x, y, metas, side_rows = {}, {}, {}, {}
     for side in ("train", "valid", "test"):
         rows = np.flatnonzero(meta["split"].to_numpy() == side)
-        x[side] = x_all[rows]
-        y[side] = meta["label"].iloc[rows].map(index).to_numpy(dtype=np.int64)
+        side_rows[side] = rows
+        x[side] = None if stream else x_all[rows]  # indexing a memmap would load it
+        y[side] = y_all[rows]
         metas[side] = meta.iloc[rows].reset_index(drop=True)
     if not len(y["train"]) or not len(y["test"]):
         raise MusiclibError("the split left the train or the test side empty")
-    return PreparedData(labels, x, y, metas, fs.config, columns, split_name)
+    return PreparedData(labels, x, y, metas, fs.config, columns, split_name,
+                        source=x_all if stream else None, rows=side_rows, y_all=y_all)
+
+
+def _power_to_db(x: np.ndarray, *, chunk: int = 1024) -> np.ndarray:
+    """Power to dB (``10 log10``, floor 1e-10, ref 1.0: absolute, so levels stay comparable
+    across clips), in place, chunk by chunk."""
+    x = np.asarray(x, dtype=np.float32)
+    for i in range(0, len(x), chunk):
+        part = x[i:i + chunk]
+        np.maximum(part, 1e-10, out=part)
+        np.log10(part, out=part)
+        part *= 10.0
+    return x
 
 
 def _balanced(data: PreparedData, how: str | None, seed: int):
-    """Training arrays and class weights after the experiment's balancing."""
+    """Training inputs and class weights after the experiment's balancing.
+
+    Returns ``(x, y, class_weight)``; for streamed data ``x`` is the training rows of
+    ``data.source`` (row indices, repeated where oversampled) instead of an array.
+    """
     from . import splits
 
-    x, y = data.x["train"], data.y["train"]
-    if how is None:
-        return x, y, None
-    if how == "class_weight":
-        return x, y, {int(k): float(v) for k, v in splits.class_weights(y).items()}
+    rows = data.rows["train"]
+    y = data.y["train"]
+    if how in (None, "class_weight"):
+        weights = None
+        if how == "class_weight":
+            weights = {int(k): float(v) for k, v in splits.class_weights(y).items()}
+        return (rows if data.streamed else data.x["train"]), y, weights
     if how == "oversample":
         frame = pd.DataFrame({"row": np.arange(len(y)), "label": y, "split": "train"})
-        rows = splits.balance_training(frame, strategy="oversample", seed=seed)["row"].to_numpy()
-        return x[rows], y[rows], None
+        picked = splits.balance_training(frame, strategy="oversample", seed=seed)["row"].to_numpy()
+        return (rows[picked] if data.streamed else data.x["train"][picked]), y[picked], None
     raise MusiclibError(f"balance must be None, 'class_weight' or 'oversample', got {how!r}")
 
 
@@ -316,6 +403,43 @@ def save_bundle(folder: str | os.PathLike, model, *, experiment: Experiment, dat
     return folder
 
 
+def _train(experiment: Experiment, data: PreparedData, how, s: Settings, verbose: int):
+    """Build, fit and predict, in memory or streamed from ``data.source``.
+
+    Returns ``(model, FitResult with n_train set, {side: probabilities})``.
+    """
+    from .models import build
+    from .train import fit, set_seed
+
+    x_train, y_train, class_weight = _balanced(data, how, s.seed)
+    options = dict(experiment.options)
+    if experiment.builder != "dense_clip" and s.profile.learning_rate is not None:
+        options.setdefault("learning_rate", s.profile.learning_rate)  # a recipe's own rate wins
+    fit_options = dict(epochs=s.profile.max_epochs, patience=s.profile.patience,
+                       class_weight=class_weight, seed=s.seed, verbose=verbose)
+    set_seed(s.seed)  # before building: initial weights are random too
+    if data.streamed:
+        from .streaming import SegmentSequence, fit_streaming, predict_streaming, sample_rows
+
+        # the normalisation is adapted on a sample of training segments, never the whole file
+        model = build(experiment.builder, sample_rows(data.source, indices=x_train, seed=s.seed),
+                      len(data.labels), **options)
+        train = SegmentSequence(data.source, data.y_all, batch_size=experiment.batch_size, seed=s.seed,
+                                indices=x_train)
+        valid = (SegmentSequence(data.source, data.y_all, batch_size=256, shuffle=False, indices=data.rows["valid"])
+                 if len(data.rows["valid"]) else None)
+        result = fit_streaming(model, train, validation=valid, **fit_options)
+        proba = {side: predict_streaming(model, data.source, indices=data.rows[side]) for side in ("valid", "test")}
+    else:
+        model = build(experiment.builder, x_train, len(data.labels), **options)
+        validation = (data.x["valid"], data.y["valid"]) if len(data.y["valid"]) else None
+        result = fit(model, x_train, y_train, validation=validation, batch_size=experiment.batch_size,
+                     **fit_options)
+        proba = {side: evaluate.predict_proba(model, data.x[side]) for side in ("valid", "test")}
+    result.n_train = int(len(y_train))
+    return model, result, proba
+
+
 def run(
     name: str,
     dataset=None,
@@ -328,6 +452,7 @@ def run(
     out_dir: str | os.PathLike | None = None,
     save: bool = True,
     jobs: int = 2,
+    stream: bool | None = None,
     verbose: int = 0,
 ) -> RunResult:
     """Run experiment ``name`` and return its results row, model and history.
@@ -348,6 +473,9 @@ def run(
         Where the model bundle goes (default ``build/models/<experiment>``).
     save : bool
         Save the bundle and append the row to ``build/results/experiments.csv``.
+    stream : bool, optional
+        Train segment models from an on-disk array in batches (bounded memory); default:
+        the profile's ``stream`` (on for ``full``).
 
     Returns
     -------
@@ -359,8 +487,7 @@ def run(
         and ``reported_accuracy`` (the source's own number, on other data).
     """
     from . import splits
-    from .models import build, count_parameters
-    from .train import fit, set_seed
+    from .models import count_parameters
 
     experiment = get(name)
     s = settings or default_settings()
@@ -374,20 +501,16 @@ def run(
 
     ds = experiment_dataset(experiment, s, jobs=jobs)
     manifest = splits.assign_splits(ds.manifest, valid_size=0.15, test_size=0.15, seed=s.seed)
-    data = prepare(experiment, manifest, s, split=split, jobs=jobs)
-    x_train, y_train, class_weight = _balanced(data, how, s.seed)
-
-    options = dict(experiment.options)
-    if experiment.builder != "dense_clip" and s.profile.learning_rate is not None:
-        options["learning_rate"] = s.profile.learning_rate
-    set_seed(s.seed)  # before building: initial weights are random too
-    model = build(experiment.builder, x_train, len(data.labels), **options)
-    validation = (data.x["valid"], data.y["valid"]) if len(data.y["valid"]) else None
-    result = fit(model, x_train, y_train, validation=validation, epochs=s.profile.max_epochs,
-                 patience=s.profile.patience, batch_size=experiment.batch_size,
-                 class_weight=class_weight, seed=s.seed, verbose=verbose)
-
-    proba = {side: evaluate.predict_proba(model, data.x[side]) for side in ("valid", "test")}
+    use_stream = s.profile.stream if stream is None else stream
+    data = prepare(experiment, manifest, s, split=split, jobs=jobs, stream=use_stream)
+    try:
+        model, result, proba = _train(experiment, data, how, s, verbose)
+    finally:
+        if data.streamed:  # the on-disk segment array was made for this run only
+            path = Path(data.source.filename)
+            del data.source
+            data.source = None
+            path.unlink(missing_ok=True)
     test = evaluate.evaluate_split(proba["test"], data.y["test"], data.meta["test"]["group"])
     valid = (evaluate.evaluate_split(proba["valid"], data.y["valid"], data.meta["valid"]["group"])
              if len(data.y["valid"]) else {})
@@ -408,7 +531,7 @@ def run(
         "parameters": count_parameters(model),
         "epochs": result.epochs,
         "train_seconds": round(result.seconds, 2),
-        "n_train": int(len(y_train)),
+        "n_train": int(result.n_train),
         "n_test_segments": int(len(data.y["test"])),
         "n_test_recordings": int(data.meta["test"]["group"].nunique()),
         "reported_accuracy": experiment.reported,
@@ -420,3 +543,62 @@ def run(
                              experiment=experiment, data=data, row=row, settings=s)
         evaluate.append_result(row, s)
     return RunResult(row=row, model=model, history=result.history, data=data, proba=proba, bundle=bundle)
+
+
+SUMMARY_COLUMNS = [
+    "experiment", "source", "title", "test_accuracy_segment", "test_accuracy_recording",
+    "test_accuracy_recording_vote", "macro_f1", "parameters", "train_seconds", "epochs",
+    "n_test_recordings", "reported_accuracy", "split", "dataset", "profile", "seed",
+]
+
+
+def summary(
+    settings: Settings | None = None,
+    *,
+    names: list[str] | None = None,
+    run_missing: bool = False,
+    jobs: int = 2,
+) -> pd.DataFrame:
+    """One results row per experiment, for the settings' dataset, profile and seed.
+
+    Reads ``build/results/experiments.csv`` (written by :func:`run`), keeping the rows
+    split by recording with each recipe's own balancing. With ``run_missing``, runs the
+    experiments that have no such row yet.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`SUMMARY_COLUMNS`, one row per experiment, in :func:`names` order; the
+        sources' reported accuracies beside ours, on other data and splits.
+
+    Taught in ``notebooks/07_results.ipynb``.
+    """
+    s = settings or default_settings()
+    wanted = names or list(EXPERIMENTS)
+    path = Path(s.results_dir) / "experiments.csv"
+
+    def stored() -> pd.DataFrame:
+        if not path.exists():
+            return pd.DataFrame(columns=SUMMARY_COLUMNS)
+        table_ = pd.read_csv(path)
+        keep = (
+            (table_["dataset"].astype(str) == s.dataset)
+            & (table_["profile"] == s.profile.name)
+            & (table_["seed"] == s.seed)
+            & (table_["split"] == "by recording")
+        )
+        table_ = table_[keep]
+        recipe_balance = table_["experiment"].map(lambda n: (EXPERIMENTS[n].balance or "none") if n in EXPERIMENTS else "")
+        return table_[table_["balance"] == recipe_balance].drop_duplicates("experiment", keep="last")
+
+    rows = stored()
+    if run_missing:
+        for name in wanted:
+            if name not in set(rows["experiment"]):
+                run(name, settings=s, jobs=jobs)
+        rows = stored()
+    rows = rows.set_index("experiment").reindex([n for n in wanted if n in set(rows["experiment"])])
+    rows = rows.reset_index()
+    for column, attribute in (("source", "source"), ("title", "title"), ("reported_accuracy", "reported")):
+        rows[column] = rows["experiment"].map(lambda n: getattr(EXPERIMENTS[n], attribute))
+    return rows[[c for c in SUMMARY_COLUMNS if c in rows]]

@@ -848,6 +848,27 @@ def cache_key(identity: Mapping) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
 
 
+def _augment_of(row: Mapping) -> dict | None:
+    """The augmentation of a manifest row (``augment`` / ``augment_seed`` columns), or None.
+
+    None, NaN and ``""`` in ``augment`` mean "not augmented". Returns
+    :func:`musiclib.augment.augment_identity` (strength, seed, recipe hash).
+    """
+    strength = row.get("augment")
+    if strength is None or (not isinstance(strength, str) and pd.isna(strength)):
+        return None
+    if not str(strength).strip():
+        return None
+    seed = row.get("augment_seed")
+    if seed is None or pd.isna(seed):
+        raise MusiclibError(
+            f"manifest: track_id {row['track_id']!r} has augment={strength!r} but no augment_seed"
+        )
+    from . import augment
+
+    return augment.augment_identity(str(strength).strip(), int(seed))
+
+
 _SUMMARY_FILE = "summary.json"
 
 
@@ -898,6 +919,13 @@ def _extract_one(task: dict) -> dict:
         )
         if y.size == 0:
             raise AudioFileError(task["path"], f"empty: no samples at offset {task['offset_s']:g} s")
+        if task.get("augment"):  # an augmented copy of a training row (musiclib.augment)
+            from . import augment
+
+            aug = task["augment"]
+            y = augment.augment_signal(
+                y, sr=cfg.sample_rate, strength=aug["strength"], seed=aug["seed"]
+            )
         feats = frame_features(y, cfg)
     except AudioFileError as err:
         return {**base, "status": "skipped", "reason": err.reason}
@@ -1022,7 +1050,8 @@ class FeatureSet:
         X : np.ndarray, float32, shape (n_segments, frames_per_segment, rows)
         meta : pandas.DataFrame
             One row per segment: ``track_id``, ``label``, ``group``, ``split``,
-            ``segment`` (index within its clip) and ``start_s``.
+            ``augment`` (only if the manifest had it), ``segment`` (index within its clip)
+            and ``start_s``.
 
         Taught in ``notebooks/03_mfcc_chroma_mel.ipynb``.
         """
@@ -1043,7 +1072,7 @@ class FeatureSet:
             if len(s):
                 _cut_segments(self.frames(track_id, name), cfg, out=X[pos : pos + len(s)])
                 pos += len(s)
-        cols = [c for c in ("track_id", "label", "group", "split") if c in table]
+        cols = [c for c in ("track_id", "label", "group", "split", "augment") if c in table]
         counts = [len(s) for s in starts]
         meta = table[cols].loc[table.index.repeat(counts)].reset_index(drop=True)
         meta["segment"] = np.concatenate([np.arange(len(s)) for s in starts]) if total else []
@@ -1113,6 +1142,15 @@ def extract_dataset(
     file's absolute path, size, modification time and the part read (:func:`cache_key`):
     editing a file or a setting never serves stale features.
 
+    Augmented rows (from :func:`musiclib.augment.augment_manifest`): a row whose optional
+    ``augment`` column is set (a strength; None, NaN or ``""`` mean "not augmented") is
+    loaded as usual and then passed through ``augment.augment_signal(y, sr=...,
+    strength=row.augment, seed=row.augment_seed)`` before its features are computed. Its
+    file identity gains an ``"augment"`` entry (:func:`musiclib.augment.augment_identity`:
+    strength, seed, recipe hash), so its cache entry never collides with the original's;
+    rows without augmentation keep exactly the identity, hence the cache entry, they had
+    before. ``summaries`` keeps the ``augment`` and ``augment_seed`` columns.
+
     Parameters
     ----------
     manifest : pandas.DataFrame
@@ -1171,6 +1209,9 @@ def extract_dataset(
             skipped.append({"track_id": row["track_id"], "path": str(row["path"]),
                             "reason": f"file not found: {err.strerror or err}"})
             continue
+        augment = _augment_of(row)
+        if augment is not None:  # only augmented rows get the extra key: old caches stay valid
+            identity["augment"] = augment
         entry = folder / cache_key(identity)
         entries[row["track_id"]] = entry
         record = _read_entry(entry, wanted)
@@ -1181,7 +1222,7 @@ def extract_dataset(
         tasks.append({
             "track_id": row["track_id"], "path": identity["path"], "offset_s": offset,
             "duration_s": duration, "identity": identity, "entry": str(entry),
-            "features": wanted, "config": cfg.to_dict(),
+            "features": wanted, "config": cfg.to_dict(), "augment": augment,
         })
 
     address = _scheduler_address(scheduler)

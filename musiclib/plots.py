@@ -35,6 +35,7 @@ __all__ = [
     "feature_curves",
     "feature_matrix",
     "feature_over_spectrogram",
+    "image_grid",
     "importance_bars",
     "mel_db",
     "projection",
@@ -784,3 +785,25 @@ def results_bars(results: pd.DataFrame, *, x: str = "experiment",
     if title:
         ax.set_title(title)
     return ax
+
+
+def image_grid(images, titles=None, *, ncols: int = 4, size: float = 3.0):
+    """Show pictures (``(n, height, width, channels)`` uint8 or floats in [0, 1]) in a grid.
+
+    Taught in ``notebooks/06_mel_cnn_augmentation.ipynb``.
+    """
+    images = np.asarray(images)
+    n = len(images)
+    if n == 0:
+        raise ValueError("no images to show")
+    ncols = min(ncols, n)
+    nrows = math.ceil(n / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows), layout="constrained",
+                             squeeze=False)
+    for k, ax in enumerate(axes.flat):
+        ax.set_axis_off()
+        if k < n:
+            ax.imshow(images[k])
+            if titles is not None:
+                ax.set_title(titles[k], fontsize="small")
+    return fig

@@ -34,6 +34,7 @@ class FitResult:
     epochs: int = 0  # epochs run before early stopping
     best_epoch: int = 0  # 1-based epoch whose weights were restored
     seconds: float = 0.0
+    n_train: int = 0  # training examples per epoch (after balancing and augmentation)
 
 
 def fit(

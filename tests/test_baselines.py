@@ -112,8 +112,10 @@ def test_save_results_is_collected_by_the_course(table):
     settings = ml.config.settings()
     rows = pd.DataFrame([{"experiment": "x", "test_accuracy": 0.5}])
     path = ml.evaluate.save_results(rows, "02_spectral_features", settings)
-    collected = ml.course.collect_results(settings.results_dir)
-    assert path.exists() and collected.loc[0, "profile"] == "tiny" and collected.loc[0, "dataset"] == "synthetic"
+    saved = pd.read_csv(path)
+    assert saved.loc[0, "profile"] == "tiny" and saved.loc[0, "dataset"] == "synthetic"
+    ml.course.write_results([ml.course.NotebookRun("02_x.ipynb", "ok", 1.0, 3)], settings, settings.build_dir / "c")
+    assert "## 02_spectral_features" in (settings.build_dir / "c" / "results.md").read_text()
 
 
 def test_pair_separability_shows_which_feature_separates_which_pair(table):

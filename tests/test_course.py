@@ -55,15 +55,24 @@ def test_stops_at_first_failure_naming_cell_and_error(course_dir, tmp_path, caps
     assert not list(out.glob(".*tmp*")), "temporary files left behind"
 
 
-def test_results_table_collects_experiment_rows(tmp_path):
+def test_results_table_shows_this_runs_experiments_and_other_tables(tmp_path):
     settings = ml.config.settings(profile="tiny")
     settings.results_dir.mkdir(parents=True)
-    pd.DataFrame([{"experiment": "dense_clip", "test_accuracy_recording": 0.5}]).to_csv(
-        settings.results_dir / "a.csv", index=False)
+    rows = pd.DataFrame([
+        {"experiment": "cnn_mfcc", "dataset": "synthetic", "profile": "tiny", "seed": 0, "split": "by recording",
+         "balance": "none", "test_accuracy_segment": 0.5, "test_accuracy_recording": 0.6},
+        {"experiment": "cnn_mfcc", "dataset": "synthetic", "profile": "full", "seed": 0, "split": "by recording",
+         "balance": "none", "test_accuracy_segment": 0.9, "test_accuracy_recording": 0.9},  # another profile
+    ])
+    rows.to_csv(settings.results_dir / "experiments.csv", index=False)
+    pd.DataFrame([{"model": "random_forest", "test_accuracy": 0.7}]).to_csv(
+        settings.results_dir / "02_spectral_features.csv", index=False)
     runs = [ml.course.NotebookRun("00_x.ipynb", "ok", 1.0, 3)]
-    md = ml.course.write_results(runs, settings, tmp_path)
-    assert "dense_clip" in md.read_text()
-    assert pd.read_csv(tmp_path / "results.csv")["experiment"].tolist() == ["dense_clip"]
+    text = ml.course.write_results(runs, settings, tmp_path).read_text()
+    table = pd.read_csv(tmp_path / "results.csv")
+    assert table["experiment"].tolist() == ["cnn_mfcc"] and table["test_accuracy_recording"].tolist() == [0.6]
+    assert table["reported_accuracy"].tolist() == [0.7397]
+    assert "## 02_spectral_features" in text and "random_forest" in text
 
 
 def test_cli_course_exit_status(course_dir, tmp_path, capsys):

@@ -35,6 +35,17 @@ def test_every_experiment_runs_and_splits_by_recording(tiny, name):
     assert row["n_test_recordings"] == result.data.meta["test"]["group"].nunique() > 0
     assert result.proba["test"].shape == (len(result.data.y["test"]), len(result.data.labels))
     assert row["reported_accuracy"] == ml.experiments.get(name).reported
+    augmented = {side: m["track_id"].str.contains("#aug-").sum() for side, m in result.data.meta.items()}
+    if ml.experiments.get(name).augment:  # copies of training recordings, on the training side only
+        assert augmented["train"] > 0 and augmented["valid"] == augmented["test"] == 0
+        ml.augment.check_augmentation_split(everything)
+    else:
+        assert sum(augmented.values()) == 0
+
+
+def test_augmentation_refuses_the_segment_split(tiny):
+    with pytest.raises(MusiclibError, match="segment split"):
+        ml.experiments.run("mel_cnn_augmented", settings=tiny, split="segment", save=False, jobs=1)
 
 
 def test_same_seed_same_numbers_and_another_seed_differs(tiny):
@@ -73,7 +84,9 @@ def test_bundle_and_results_table(tiny, tmp_path):
     ml.experiments.run("ann_mfcc_regularized", settings=tiny, out_dir=out, jobs=1)
     table = pd.read_csv(tiny.results_dir / "experiments.csv")
     assert (table["experiment"] == "ann_mfcc_regularized").sum() == 1
-    assert "ann_mfcc_regularized" in set(ml.course.collect_results(tiny.results_dir)["experiment"])
+    summary = ml.experiments.summary(tiny)
+    assert summary["experiment"].tolist() == ["ann_mfcc_regularized"]
+    assert summary.loc[0, "reported_accuracy"] == 0.68 and summary.loc[0, "split"] == "by recording"
 
 
 def test_unbalanced_variant_and_balancing(tiny):
@@ -131,3 +144,13 @@ def test_cli_train_on_a_labelled_folder_of_mixed_files(tmp_path, capsys, monkeyp
     assert 0.0 <= row["test_accuracy_recording"] <= 1.0 and row["n_test_recordings"] >= 2
     bundle = json.loads((tmp_path / "build" / "models" / "cnn_mfcc" / "bundle.json").read_text())
     assert bundle["labels"] == ["high", "low"]
+
+
+def test_streamed_training_reads_segments_from_disk_and_cleans_up(tiny):
+    result = ml.experiments.run("mel_cnn_augmented", settings=tiny, stream=True, save=False, jobs=1)
+    assert result.data.x["train"] is None and result.data.source is None  # streamed, then released
+    assert result.row["n_train"] == len(result.data.y["train"])
+    assert result.proba["test"].shape == (len(result.data.y["test"]), len(result.data.labels))
+    assert not list((tiny.cache_dir / "segments").glob("*.npy"))  # the run's array is gone
+    again = ml.experiments.run("mel_cnn_augmented", settings=tiny, stream=True, save=False, jobs=1)
+    np.testing.assert_array_equal(result.proba["test"], again.proba["test"])  # seeded

@@ -302,3 +302,9 @@ def test_results_bars_show_reported_numbers():
                             "test_accuracy_recording": [0.6, 0.8], "reported_accuracy": [0.62, None]})
     ax = plots.results_bars(results)
     assert len(ax.patches) >= 4 and ax.get_ylim() == (0, 1)
+
+
+def test_image_grid_shows_every_picture():
+    fig = plots.image_grid(np.zeros((3, 8, 8, 4), np.uint8), ["a", "b", "c"], ncols=2)
+    shown = [ax for ax in fig.axes if ax.images]
+    assert [ax.get_title() for ax in shown] == ["a", "b", "c"] and len(fig.axes) == 4
