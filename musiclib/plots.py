@@ -38,6 +38,7 @@ __all__ = [
     "image_grid",
     "importance_bars",
     "mel_db",
+    "prediction_timeline",
     "projection",
     "results_bars",
     "selection_curve",
@@ -807,3 +808,30 @@ def image_grid(images, titles=None, *, ncols: int = 4, size: float = 3.0):
             if titles is not None:
                 ax.set_title(titles[k], fontsize="small")
     return fig
+
+
+def prediction_timeline(timeline: pd.DataFrame, labels, *, ax=None, title: str | None = None):
+    """Class probabilities of every segment of a recording over time, as a heatmap.
+
+    Parameters
+    ----------
+    timeline : pandas.DataFrame
+        ``Prediction.timeline``: ``start_s``, ``end_s`` and one probability column per label.
+    labels : list of str
+        The model's labels (rows of the heatmap).
+
+    Taught in ``notebooks/09_predict_your_music.ipynb``.
+    """
+    labels = list(labels)
+    _require(timeline, "start_s", "end_s", *labels)
+    values = timeline[labels].to_numpy(dtype=float).T  # (labels, segments)
+    edges = np.append(timeline["start_s"].to_numpy(dtype=float), float(timeline["end_s"].iloc[-1]))
+    if ax is None:
+        _, ax = plt.subplots(figsize=(10, 0.35 * len(labels) + 1.5), layout="constrained")
+    mesh = ax.pcolormesh(edges, np.arange(len(labels) + 1), values, cmap="Blues", vmin=0, vmax=1)
+    ax.set_yticks(np.arange(len(labels)) + 0.5, labels)
+    ax.set_xlabel("time (s)")
+    ax.figure.colorbar(mesh, ax=ax, label="probability")
+    if title:
+        ax.set_title(title)
+    return ax

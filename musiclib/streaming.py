@@ -31,7 +31,6 @@ import contextlib
 import math
 import mmap
 import os
-import time
 from pathlib import Path
 
 import numpy as np
@@ -422,36 +421,15 @@ def fit_streaming(
 
     Taught in ``notebooks/06_mel_cnn_augmentation.ipynb``.
     """
-    import keras
+    from .train import fit_early_stopped
 
-    from .train import FitResult, set_seed
-
-    set_seed(seed)
     for seq in (train, validation):
         if seq is not None and hasattr(seq, "reset"):
             seq.reset()
-    monitor = "val_loss" if validation is not None else "loss"
-    stopper = keras.callbacks.EarlyStopping(
-        monitor=monitor, patience=patience, restore_best_weights=True
-    )
-    start = time.perf_counter()
-    history = model.fit(
-        train,
-        validation_data=validation,
-        epochs=epochs,
-        class_weight=class_weight,
-        callbacks=[stopper],
+    return fit_early_stopped(
+        model, train, validation_data=validation, epochs=epochs, patience=patience,
+        class_weight=class_weight, seed=seed, verbose=verbose,
         shuffle=False,  # the sequence shuffles its rows; Keras would shuffle batch order
-        verbose=verbose,
-    )
-    seconds = time.perf_counter() - start
-    losses = history.history[monitor]
-    return FitResult(
-        model=model,
-        history=dict(history.history),
-        epochs=len(losses),
-        best_epoch=int(np.argmin(losses)) + 1,
-        seconds=seconds,
     )
 
 

@@ -73,26 +73,50 @@ def fit(
     -------
     FitResult
     """
-    import keras
-
-    set_seed(seed)
-    monitor = "val_loss" if validation is not None else "loss"
-    stopper = keras.callbacks.EarlyStopping(
-        monitor=monitor, patience=patience, restore_best_weights=True
-    )
-    start = time.perf_counter()
-    history = model.fit(
+    return fit_early_stopped(
+        model,
         np.asarray(x_train, dtype=np.float32),
         np.asarray(y_train),
         validation_data=None
         if validation is None
         else (np.asarray(validation[0], dtype=np.float32), np.asarray(validation[1])),
         epochs=epochs,
-        batch_size=batch_size,
+        patience=patience,
         class_weight=class_weight,
-        callbacks=[stopper],
-        shuffle=True,
+        seed=seed,
         verbose=verbose,
+        batch_size=batch_size,
+        shuffle=True,
+    )
+
+
+def fit_early_stopped(
+    model,
+    x,
+    y=None,
+    *,
+    validation_data=None,
+    epochs: int,
+    patience: int,
+    class_weight: dict | None,
+    seed: int,
+    verbose: int,
+    **fit_options,
+) -> FitResult:
+    """The one training loop of the course: seed, ``model.fit`` with early stopping that
+    restores the best weights (on ``val_loss``, or ``loss`` without validation data), and
+    a :class:`FitResult`. ``x`` and ``validation_data`` are what ``keras.Model.fit`` takes:
+    arrays (:func:`fit`) or a ``keras.utils.PyDataset`` (``musiclib.streaming``).
+    """
+    import keras
+
+    set_seed(seed)
+    monitor = "val_loss" if validation_data is not None else "loss"
+    stopper = keras.callbacks.EarlyStopping(monitor=monitor, patience=patience, restore_best_weights=True)
+    start = time.perf_counter()
+    history = model.fit(
+        x, y, validation_data=validation_data, epochs=epochs, class_weight=class_weight,
+        callbacks=[stopper], verbose=verbose, **fit_options,
     )
     seconds = time.perf_counter() - start
     losses = history.history[monitor]

@@ -308,3 +308,11 @@ def test_image_grid_shows_every_picture():
     fig = plots.image_grid(np.zeros((3, 8, 8, 4), np.uint8), ["a", "b", "c"], ncols=2)
     shown = [ax for ax in fig.axes if ax.images]
     assert [ax.get_title() for ax in shown] == ["a", "b", "c"] and len(fig.axes) == 4
+
+
+def test_prediction_timeline_one_row_per_label():
+    timeline = pd.DataFrame({"start_s": [0.0, 3.0, 6.0], "end_s": [3.0, 6.0, 9.0],
+                             "a": [0.9, 0.2, 0.5], "b": [0.1, 0.8, 0.5]})
+    ax = plots.prediction_timeline(timeline, ["a", "b"])
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["a", "b"]
+    assert ax.collections[0].get_array().size == 6 and ax.get_xlim() == (0.0, 9.0)
