@@ -25,6 +25,7 @@ _SUBMODULES = (
     "images",
     "models",
     "plots",
+    "predict",
     "specaugment",
     "splits",
     "streaming",

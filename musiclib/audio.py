@@ -220,14 +220,19 @@ def _open(path: str | os.PathLike) -> Iterator[tuple[sf.SoundFile, AudioInfo]]:
     """
     path = Path(path)
     _check_path(path)
+    # Through a Python file object, not the path: given a path, libsndfile also opens a
+    # macOS "._<name>" file beside it as a resource fork and fails on an MP3 next to one
+    # ("bad resource fork"), which archives made on a Mac carry.
+    handle = open(path, "rb")
     try:
-        f = _ForwardReader(path)
+        f = _ForwardReader(handle)
     except (RuntimeError, OSError, ValueError) as err:
+        handle.close()
         reason = _sf_reason(err)
         if "not recognised" in reason.lower() or "unknown format" in reason.lower():
             raise AudioFileError(path, f"not audio: {reason}") from err
         raise AudioFileError(path, f"unreadable: {reason}") from err
-    with f, _errors_as(path, "unreadable"):
+    with handle, f, _errors_as(path, "unreadable"):
         _check_header(path, f)
         if f.frames <= 0:
             raise AudioFileError(path, "empty: no audio frames")

@@ -7,6 +7,7 @@
     musiclib features DATASET --out DIR [--jobs N] [--scheduler ADDR]
     musiclib experiments
     musiclib train DATASET --experiment NAME [--out DIR] [--profile P] [--seed N] [--json]
+    musiclib predict MODEL_DIR FILE... [--top K] [--json]
     musiclib course [--profile P] [--dataset D] [--only NN ...]
 
 Errors the user can cause print one line, ``musiclib: <file>: <reason>``, and exit with
@@ -143,6 +144,55 @@ def cmd_train(args) -> int:
     return EXIT_OK
 
 
+def cmd_predict(args) -> int:
+    """``musiclib predict MODEL_DIR FILE... [--top K] [--json]``: a table (or one JSON object
+    per line per file); unreadable files on stderr, then status 1; a bad bundle: status 2."""
+    import json
+    import warnings
+
+    import pandas as pd
+
+    from . import predict
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        bundle = predict.load_bundle(args.model_dir)  # BundleError: one line, status 2
+    for w in caught:
+        print(f"musiclib: warning: {' '.join(str(w.message).split())}", file=sys.stderr)
+    rows, failed = [], 0
+    for path in args.files:
+        predictions, errors = predict.predict_files(bundle, [path], top=args.top)
+        for bad, reason in errors:
+            failed += 1
+            print(f"musiclib: {bad}: {reason}", file=sys.stderr)
+            if args.json:
+                print(json.dumps({"path": str(bad), "error": reason}), flush=True)
+        for p in predictions:
+            if args.json:
+                print(json.dumps(p.to_dict(top=args.top)), flush=True)
+            else:
+                row = {"file": str(p.path)}
+                for k, (label, prob) in enumerate(p.top(args.top), start=1):
+                    row[f"top {k}" if args.top > 1 else "label"] = f"{label} {prob:.2f}"
+                row["duration"] = f"{p.duration_s:.1f} s"
+                row["segments"] = f"{p.n_segments}{' (padded)' if p.padded else ''}"
+                rows.append(row)
+    if rows:
+        table = pd.DataFrame(rows).fillna("").astype(str)
+        widths = {c: max(len(c), table[c].str.len().max()) for c in table}
+        print("  ".join(c.ljust(widths[c]) for c in table).rstrip())
+        for row in table.itertuples(index=False):
+            print("  ".join(v.ljust(widths[c]) for c, v in zip(table, row)).rstrip())
+    return EXIT_PARTIAL if failed else EXIT_OK
+
+
+def _positive_int(value: str) -> int:
+    n = int(value)
+    if n < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return n
+
+
 def cmd_course(args) -> int:
     from . import course
 
@@ -231,6 +281,13 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--json", action="store_true", help="print the results row as one JSON object, last")
     common(train)
     train.set_defaults(func=cmd_train)
+
+    pred = sub.add_parser("predict", help="top labels with probabilities for audio files, from a model bundle")
+    pred.add_argument("model_dir", metavar="MODEL_DIR", help="a model bundle folder (model.keras + bundle.json)")
+    pred.add_argument("files", metavar="FILE", nargs="+", help="audio files (wav, flac, ogg, mp3, au, aiff; any length)")
+    pred.add_argument("--top", type=_positive_int, default=3, help="labels shown per file (default 3)")
+    pred.add_argument("--json", action="store_true", help="one JSON object per line per file")
+    pred.set_defaults(func=cmd_predict)
 
     crs = sub.add_parser("course", help="execute every notebook in order and write build/course")
     crs.add_argument("--only", nargs="+", metavar="NN", help="run only notebooks whose names start so (e.g. 00 01)")

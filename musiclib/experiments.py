@@ -382,6 +382,7 @@ def save_bundle(folder: str | os.PathLike, model, *, experiment: Experiment, dat
             "labels": data.labels,
             "inputs": experiment.inputs,
             "features": list(experiment.features),
+            "transform": experiment.transform,
             "columns": data.columns,
             "input_shape": list(model.input_shape[1:]),
             "feature_config": cfg.to_dict(),

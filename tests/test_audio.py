@@ -463,3 +463,12 @@ def test_write_audio_picks_the_format_from_the_extension(tmp_path, ext):
     assert not list(tmp_path.glob(".*.tmp"))
     with pytest.raises(ValueError, match="cannot write .m4a"):
         audio.write_audio(tmp_path / "x.m4a", y, sr=SR)
+
+
+def test_a_macos_resource_fork_beside_a_file_does_not_shadow_it(tmp_path):
+    """libsndfile opens "._name" beside "name" as a resource fork when given a path."""
+    for ext in (".mp3", ".wav", ".flac"):
+        path = audio.write_audio(tmp_path / f"song{ext}", sine(1.0, SR), sr=SR)
+        (tmp_path / f"._song{ext}").write_bytes(b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        " + bytes(200))
+        assert audio.info(path).frames > 0
+        assert audio.check(path).frames > 0 and audio.load(path, sr=SR).size > 0
