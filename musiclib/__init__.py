@@ -31,6 +31,7 @@ _SUBMODULES = (
     "streaming",
     "synth",
     "train",
+    "vae",
 )
 
 __all__ = list(_SUBMODULES) + ["__version__"]

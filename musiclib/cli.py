@@ -7,6 +7,7 @@
     musiclib features DATASET --out DIR [--jobs N] [--scheduler ADDR]
     musiclib experiments
     musiclib train DATASET --experiment NAME [--out DIR] [--profile P] [--seed N] [--json]
+    musiclib generate MODEL_DIR --n N [--label L] --out DIR
     musiclib predict MODEL_DIR FILE... [--top K] [--json]
     musiclib course [--profile P] [--dataset D] [--only NN ...]
 
@@ -108,6 +109,8 @@ def cmd_experiments(args) -> int:
     from . import experiments
 
     table = experiments.table()
+    table.loc[len(table)] = {"experiment": "vae", "title": "log-spectrogram VAE: generation (musiclib generate)",
+                             "source": "000", "notebook": "08_vae_generation"}
     if args.json:
         print(table.to_json(orient="records"))
     else:
@@ -121,6 +124,21 @@ def cmd_train(args) -> int:
     from . import experiments
 
     s = _settings(args)
+    if args.experiment == "vae":  # generation, not classification: its own recipe and row
+        from . import vae
+
+        row = vae.run_vae_experiment(s, dataset=args.dataset, out_dir=args.out, seed=s.seed)
+        row = {k: (None if isinstance(v, float) and v != v else v) for k, v in row.items()}
+        if args.json:
+            print(json.dumps(row, default=str))
+        else:
+            print(
+                f"vae on {row['dataset']} ({row['profile']}, seed {row['seed']}): held-out reconstruction MSE "
+                f"{row['reconstruction_mse_trained']:.4f} (untrained {row['reconstruction_mse_untrained']:.4f}, "
+                f"mean spectrogram {row['reconstruction_mse_mean_baseline']:.4f}); "
+                f"{row['train_seconds']:.0f} s; bundle {row['bundle']}"
+            )
+        return EXIT_OK
     result = experiments.run(
         args.experiment,
         args.dataset,
@@ -191,6 +209,16 @@ def _positive_int(value: str) -> int:
     if n < 1:
         raise argparse.ArgumentTypeError("must be 1 or more")
     return n
+
+
+def cmd_generate(args) -> int:
+    from . import vae
+
+    paths = vae.generate_files(args.model_dir, args.out, n=args.n, label=args.label, seed=args.seed or 0)
+    for path in paths:
+        print(path)
+    print(f"{len(paths)} clips written to {args.out}")
+    return EXIT_OK
 
 
 def cmd_course(args) -> int:
@@ -273,7 +301,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = sub.add_parser("train", help="run one experiment: train, evaluate, save a model bundle")
     train.add_argument("dataset", help="synthetic, a GTZAN folder or a folder of label sub-folders")
-    train.add_argument("--experiment", required=True, help="a name from `musiclib experiments`")
+    train.add_argument("--experiment", required=True, help="a name from `musiclib experiments` (or vae)")
     train.add_argument("--out", help="model bundle folder (default: build/models/<experiment>)")
     train.add_argument("--split", choices=("recording", "segment"), default="recording",
                        help="recording (default); segment = the leaky split of the sources, for comparison")
@@ -288,6 +316,14 @@ def build_parser() -> argparse.ArgumentParser:
     pred.add_argument("--top", type=_positive_int, default=3, help="labels shown per file (default 3)")
     pred.add_argument("--json", action="store_true", help="one JSON object per line per file")
     pred.set_defaults(func=cmd_predict)
+
+    gen = sub.add_parser("generate", help="generate new clips with a trained VAE (musiclib train --experiment vae)")
+    gen.add_argument("model_dir", help="the VAE folder written by `musiclib train DATASET --experiment vae`")
+    gen.add_argument("--n", type=int, default=4, help="clips to generate")
+    gen.add_argument("--label", default=None, help="the style to generate (conditional VAE); default: from the prior")
+    gen.add_argument("--out", required=True, help="folder for the WAV files")
+    gen.add_argument("--seed", type=int, default=0)
+    gen.set_defaults(func=cmd_generate)
 
     crs = sub.add_parser("course", help="execute every notebook in order and write build/course")
     crs.add_argument("--only", nargs="+", metavar="NN", help="run only notebooks whose names start so (e.g. 00 01)")

@@ -698,13 +698,15 @@ def selection_curve(selection: pd.DataFrame, *, ax=None, title: str | None = Non
 # --------------------------------------------------------------------------- training and results
 
 
-def training_curves(history: dict, *, title: str | None = None):
-    """Loss and accuracy per epoch, training and validation side by side.
+def training_curves(history: dict, *, metrics=("loss", "accuracy"), title: str | None = None):
+    """Two metrics per epoch (loss and accuracy by default), training and validation.
 
     Parameters
     ----------
     history : dict
         ``FitResult.history`` (Keras' ``History.history``): metric name -> list per epoch.
+    metrics : pair of str
+        E.g. ``("reconstruction", "kl")`` for the VAE of notebook 08.
 
     Returns
     -------
@@ -718,7 +720,7 @@ def training_curves(history: dict, *, title: str | None = None):
         raise MusiclibError("history has no 'loss': pass FitResult.history")
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.5), layout="constrained")
     epochs = np.arange(1, len(history["loss"]) + 1)
-    for ax, metric in zip(axes, ("loss", "accuracy")):
+    for ax, metric in zip(axes, metrics):
         if metric not in history:
             ax.set_visible(False)
             continue
