@@ -345,7 +345,8 @@ class RunResult:
     bundle: Path | None = None
 
 
-def _versions() -> dict:
+def package_versions() -> dict:
+    """Versions of the packages a saved model depends on (recorded in every bundle)."""
     from importlib import metadata
 
     out = {}
@@ -367,34 +368,44 @@ def save_bundle(folder: str | os.PathLike, model, *, experiment: Experiment, dat
     hash, the input shape, the experiment, the metrics and the package versions: everything
     prediction needs to turn a new file into the same inputs.
     """
+    cfg = data.feature_config
+    bundle = {
+        "format": BUNDLE_FORMAT,
+        "experiment": experiment.name,
+        "title": experiment.title,
+        "labels": data.labels,
+        "inputs": experiment.inputs,
+        "features": list(experiment.features),
+        "transform": experiment.transform,
+        "columns": data.columns,
+        "input_shape": list(model.input_shape[1:]),
+        "feature_config": cfg.to_dict(),
+        "feature_config_hash": cfg.config_hash,
+        "segment_seconds": cfg.segment_seconds,
+        "metrics": {k: row[k] for k in row if k.startswith(("test_", "valid_", "macro_f1"))},
+        "trained_on": {"dataset": settings.dataset, "profile": settings.profile.name,
+                       "seed": settings.seed, "split": data.split},
+        "versions": package_versions(),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+    return write_model_folder(folder, model, "model.keras", "bundle.json", bundle)
+
+
+def write_model_folder(folder: str | os.PathLike, model, model_file: str, info_file: str, info: dict) -> Path:
+    """Write a Keras model and its JSON description into ``folder``, atomically.
+
+    Both files go into a temporary sibling folder that then replaces ``folder``, so a
+    reader never finds a model without its description, or an old one with a new one.
+    Used by the classifier bundles here and by ``musiclib.vae.save``.
+    """
     folder = Path(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = folder.with_name(f".{folder.name}.tmp-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
     try:
-        model.save(tmp / "model.keras")
-        cfg = data.feature_config
-        bundle = {
-            "format": BUNDLE_FORMAT,
-            "experiment": experiment.name,
-            "title": experiment.title,
-            "labels": data.labels,
-            "inputs": experiment.inputs,
-            "features": list(experiment.features),
-            "transform": experiment.transform,
-            "columns": data.columns,
-            "input_shape": list(model.input_shape[1:]),
-            "feature_config": cfg.to_dict(),
-            "feature_config_hash": cfg.config_hash,
-            "segment_seconds": cfg.segment_seconds,
-            "metrics": {k: row[k] for k in row if k.startswith(("test_", "valid_", "macro_f1"))},
-            "trained_on": {"dataset": settings.dataset, "profile": settings.profile.name,
-                           "seed": settings.seed, "split": data.split},
-            "versions": _versions(),
-            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        }
-        (tmp / "bundle.json").write_text(json.dumps(bundle, indent=2) + "\n")
+        model.save(tmp / model_file)
+        (tmp / info_file).write_text(json.dumps(info, indent=2) + "\n")
         if folder.exists():
             shutil.rmtree(folder)
         os.replace(tmp, folder)

@@ -35,7 +35,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import shutil
 import time
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
@@ -533,12 +532,6 @@ def train_vae(data: VAEData, config: VAEConfig | None = None, *, seed: int = 0, 
                      labels=list(data.labels), seed=int(seed), epochs=len(hist.get("loss", [])))
 
 
-def _versions() -> dict:
-    from .experiments import _versions as versions
-
-    return versions()
-
-
 def save(result_or_model, folder: str | os.PathLike, *, data: VAEData | None = None,
          config: VAEConfig | None = None, stats: dict | None = None, labels=None, extra: dict | None = None) -> Path:
     """Write ``model.keras`` and ``vae.json`` into ``folder``, atomically.
@@ -555,36 +548,23 @@ def save(result_or_model, folder: str | os.PathLike, *, data: VAEData | None = N
                                                       else getattr(result_or_model, "labels", [])))
     if cfg is None or stats is None:
         raise MusiclibError("save needs the VAEConfig and the normalisation statistics (pass data=...)")
-    folder = Path(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = folder.with_name(f".{folder.name}.tmp-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
-    try:
-        model.save(tmp / MODEL_FILE)
-        info = {
-            "format": VAE_FORMAT,
-            "kind": "vae",
-            "stats": {"min": float(stats["min"]), "max": float(stats["max"])},
-            "stats_unit": "dB (amplitude_to_db, ref 1.0), training side only",
-            "labels": labels,
-            "conditional": bool(model.n_labels),
-            "input_shape": [cfg.frames, cfg.bins],
-            "config": cfg.to_dict(),
-            "seed": int(getattr(result_or_model, "seed", 0)),
-            "versions": _versions(),
-            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        }
-        if extra:
-            info.update(extra)
-        (tmp / INFO_FILE).write_text(json.dumps(info, indent=2) + "\n")
-        if folder.exists():
-            shutil.rmtree(folder)
-        os.replace(tmp, folder)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return folder
+    from .experiments import package_versions, write_model_folder
+
+    info = {
+        "format": VAE_FORMAT,
+        "kind": "vae",
+        "stats": {"min": float(stats["min"]), "max": float(stats["max"])},
+        "stats_unit": "dB (amplitude_to_db, ref 1.0), training side only",
+        "labels": labels,
+        "conditional": bool(model.n_labels),
+        "input_shape": [cfg.frames, cfg.bins],
+        "config": cfg.to_dict(),
+        "seed": int(getattr(result_or_model, "seed", 0)),
+        "versions": package_versions(),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        **(extra or {}),
+    }
+    return write_model_folder(folder, model, MODEL_FILE, INFO_FILE, info)
 
 
 def load(folder: str | os.PathLike) -> LoadedVAE:
