@@ -265,7 +265,7 @@ def prepare(
         else:
             x_all, meta = fs.segments(experiment.features[0])
             if experiment.transform == "log":
-                x_all = _power_to_db(x_all)
+                x_all = features.power_to_db(x_all)
         if experiment.inputs == "images":
             from .images import render_images
 
@@ -294,18 +294,6 @@ def prepare(
         raise MusiclibError("the split left the train or the test side empty")
     return PreparedData(labels, x, y, metas, fs.config, columns, split_name,
                         source=x_all if stream else None, rows=side_rows, y_all=y_all)
-
-
-def _power_to_db(x: np.ndarray, *, chunk: int = 1024) -> np.ndarray:
-    """Power to dB (``10 log10``, floor 1e-10, ref 1.0: absolute, so levels stay comparable
-    across clips), in place, chunk by chunk."""
-    x = np.asarray(x, dtype=np.float32)
-    for i in range(0, len(x), chunk):
-        part = x[i:i + chunk]
-        np.maximum(part, 1e-10, out=part)
-        np.log10(part, out=part)
-        part *= 10.0
-    return x
 
 
 def _balanced(data: PreparedData, how: str | None, seed: int):

@@ -574,6 +574,40 @@ def _frame_features(y: np.ndarray, cfg: FeatureConfig, wanted: set[str], tuning)
 # Summaries and segments
 
 
+POWER_FLOOR = 1e-10  # power -> dB floor: -100 dB
+
+
+def power_to_db(x: np.ndarray, *, chunk_rows: int = 1024) -> np.ndarray:
+    """Power to decibels, ``10 * log10(max(x, 1e-10))`` (reference 1.0), in place.
+
+    The reference is absolute rather than each clip's maximum, so levels stay comparable
+    across clips (a quiet and a loud segment keep their difference). Works a block of
+    ``chunk_rows`` rows at a time on any writable float32 array, a ``np.memmap`` of
+    segments on disk included, so memory holds one block; other arrays are converted to a
+    float32 copy first.
+
+    Parameters
+    ----------
+    x : np.ndarray, shape (n, ...)
+        Power values, e.g. mel segments ``(n_segments, frames, n_mels)``.
+
+    Returns
+    -------
+    np.ndarray
+        ``x`` itself (or its float32 copy), now in dB.
+
+    Taught in ``notebooks/06_mel_cnn_augmentation.ipynb``.
+    """
+    if not (isinstance(x, np.ndarray) and x.dtype == np.float32 and x.flags.writeable):
+        x = np.array(x, dtype=np.float32)
+    for start in range(0, len(x), max(1, int(chunk_rows))):
+        block = x[start:start + chunk_rows]
+        np.maximum(block, np.float32(POWER_FLOOR), out=block)
+        np.log10(block, out=block)
+        block *= np.float32(10.0)
+    return x
+
+
 def _row_names(name: str, n_rows: int) -> list[str]:
     if n_rows == 1:
         return [name]
@@ -1346,6 +1380,7 @@ __all__ = [
     "extract_dataset",
     "file_identity",
     "frame_features",
+    "power_to_db",
     "resolve_features",
     "run_features_command",
     "segment_matrices",

@@ -466,15 +466,14 @@ def _segment_inputs(bundle: Bundle, y: np.ndarray) -> tuple[np.ndarray, np.ndarr
     Returns ``(x, starts)``: ``x`` float32 of shape ``(n, *input_shape)``, ``starts`` int
     frame indices within the chunk.
     """
-    from .experiments import _power_to_db
-    from .features import frame_features, segment_matrices, segment_starts
+    from .features import frame_features, power_to_db, segment_matrices, segment_starts
 
     cfg = bundle.config
     frames = frame_features(y, cfg, features=[bundle.feature])
     starts = segment_starts(frames[bundle.feature].shape[1], cfg)
     x = segment_matrices(frames, cfg, feature=bundle.feature)
     if bundle.transform == "log":
-        x = _power_to_db(x)
+        x = power_to_db(x)
     if bundle.inputs == "images":
         from .images import render_images
 

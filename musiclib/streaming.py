@@ -39,20 +39,11 @@ import pandas as pd
 from .errors import MusiclibError
 
 TRANSFORMS = (None, "log")
-LOG_FLOOR = 1e-10  # power floor of the "log" transform (librosa's power_to_db amin)
 _CHUNK_BYTES = 32 * 2**20  # rows transformed at a time by segments_to_disk: ~32 MB
 
 
 # ------------------------------------------------------------------------------------------
 # Segments on disk
-
-
-def _log_db(chunk: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """``10 * log10(max(chunk, 1e-10))`` in float32 (power -> dB, reference 1.0)."""
-    out = np.maximum(chunk, np.float32(LOG_FLOOR), out=out)
-    np.log10(out, out=out)
-    out *= np.float32(10.0)
-    return out
 
 
 def segments_to_disk(
@@ -106,14 +97,11 @@ def segments_to_disk(
     try:
         X, meta = feature_set.segments(name, track_ids=track_ids, out=tmp)
         if transform == "log" and len(X):
+            from . import features
+
+            # in place on the file, about _CHUNK_BYTES at a time: memory never holds it all
             row_bytes = max(1, int(np.prod(X.shape[1:])) * X.itemsize)
-            step = max(1, _CHUNK_BYTES // row_bytes)
-            buf = np.empty((min(step, len(X)),) + X.shape[1:], dtype=np.float32)
-            for start in range(0, len(X), step):
-                stop = min(start + step, len(X))
-                out = buf[: stop - start]
-                _log_db(X[start:stop], out=out)
-                X[start:stop] = out
+            features.power_to_db(X, chunk_rows=max(1, _CHUNK_BYTES // row_bytes))
         X.flush()
         del X  # unmap before the rename
         os.replace(tmp, path)
@@ -473,7 +461,6 @@ def predict_streaming(model, x, *, indices=None, batch_size: int = 256) -> np.nd
 
 
 __all__ = [
-    "LOG_FLOOR",
     "SegmentSequence",
     "TRANSFORMS",
     "fit_streaming",

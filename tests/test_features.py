@@ -626,3 +626,16 @@ def test_cli_features_lists_bad_files_and_reruns_from_cache(tmp_path, capsys):
     assert cli.main(["features", str(root), "--out", str(out), "--jobs", "1", "-q"]) == 0
     assert "(4 from cache, 0 computed, 4 skipped)" in capsys.readouterr().out
     assert cli.main(["features", str(tmp_path / "nowhere"), "--out", str(out)]) == 2
+
+
+def test_power_to_db_in_place_by_blocks_and_on_copies():
+    power = np.abs(np.random.default_rng(0).normal(size=(7, 5, 3))).astype(np.float32)
+    power[0] = 0.0
+    expected = 10 * np.log10(np.maximum(power, np.float32(1e-10)))
+    same = power.copy()
+    assert F.power_to_db(same, chunk_rows=2) is same  # in place, several blocks
+    np.testing.assert_allclose(same, expected, rtol=1e-6)
+    assert same[0].min() == pytest.approx(-100.0)
+    frozen = power.astype(np.float64)
+    out = F.power_to_db(frozen)
+    assert out.dtype == np.float32 and out is not frozen and frozen[0, 0, 0] == 0.0  # a copy

@@ -311,7 +311,7 @@ def test_segments_to_disk_leaves_nothing_behind_when_it_fails(mel_set, tmp_path,
     def boom(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(S, "_log_db", boom)
+    monkeypatch.setattr(F, "power_to_db", boom)
     with pytest.raises(RuntimeError):
         S.segments_to_disk(mel_set, "mel", tmp_path / "x.npy", transform="log")
     assert list(tmp_path.iterdir()) == []
