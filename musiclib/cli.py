@@ -148,6 +148,8 @@ def cmd_train(args) -> int:
         jobs=args.jobs,
         verbose=0 if args.json or args.quiet else 2,
     )
+    for path, reason in zip(result.skipped["path"], result.skipped["reason"]):
+        print(f"musiclib: skipped {path}: {reason}", file=sys.stderr)
     row = {k: (None if isinstance(v, float) and v != v else v) for k, v in result.row.items()}
     row["bundle"] = str(result.bundle) if result.bundle else None
     if args.json:

@@ -174,6 +174,7 @@ class PreparedData:
     columns: list[str] = field(default_factory=list)
     split: str = "by recording"
     # streaming (the full profile): x[side] is None; the segments stay in an on-disk array
+    skipped: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["path", "reason"]))
     source: np.ndarray | None = None  # memory-mapped (n_segments, frames, bins)
     rows: dict = field(default_factory=dict)  # side -> row indices into source
     y_all: np.ndarray | None = None  # labels of every row of source
@@ -191,6 +192,8 @@ def experiment_dataset(experiment: Experiment, settings: Settings, *, dataset=No
     if name == "synthetic" and experiment.data == "imbalanced":
         folder = settings.data_dir / "synthetic" / f"{settings.profile.name}-seed{settings.seed}-imbalanced"
         return datasets.synthetic(settings, out_dir=folder, imbalance=IMBALANCE, jobs=jobs)
+    # A full check (every file decoded) although extraction decodes again: the split is made
+    # from this list, and a file that fails only when decoded must not take a place in it.
     return datasets.load(name, settings=settings, jobs=jobs)
 
 
@@ -293,6 +296,7 @@ def prepare(
     if not len(y["train"]) or not len(y["test"]):
         raise MusiclibError("the split left the train or the test side empty")
     return PreparedData(labels, x, y, metas, fs.config, columns, split_name,
+                        skipped=fs.skipped[["path", "reason"]].drop_duplicates(),
                         source=x_all if stream else None, rows=side_rows, y_all=y_all)
 
 
@@ -331,6 +335,7 @@ class RunResult:
     data: PreparedData
     proba: dict  # side -> (n, n_classes) probabilities for valid and test
     bundle: Path | None = None
+    skipped: pd.DataFrame | None = None  # path, reason: files the run could not use
 
 
 def package_versions() -> dict:
@@ -542,7 +547,10 @@ def run(
         bundle = save_bundle(Path(out_dir) if out_dir else s.models_dir / experiment.name, model,
                              experiment=experiment, data=data, row=row, settings=s)
         evaluate.append_result(row, s)
-    return RunResult(row=row, model=model, history=result.history, data=data, proba=proba, bundle=bundle)
+    skipped = pd.concat([ds.skipped, data.skipped], ignore_index=True).drop_duplicates()
+    row["n_skipped_files"] = int(len(skipped))
+    return RunResult(row=row, model=model, history=result.history, data=data, proba=proba, bundle=bundle,
+                     skipped=skipped)
 
 
 SUMMARY_COLUMNS = [

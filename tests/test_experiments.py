@@ -137,9 +137,16 @@ def test_cli_train_on_a_labelled_folder_of_mixed_files(tmp_path, capsys, monkeyp
             make_sine(root / label / f"take{k}{ext}", seconds, 44100 if k % 2 else 22050,
                       channels=1 + k % 2, freq=base * (1 + 0.1 * k))
     (root / "high" / "broken.wav").write_text("not audio")
+    nan = make_sine(root / "low" / "nan.wav", 4.0, 22050, subtype="FLOAT")  # fails only when decoded
+    y, sr = __import__("soundfile").read(nan)
+    y[100] = np.nan
+    __import__("soundfile").write(nan, y, sr, subtype="FLOAT")
     assert cli.main(["train", str(root), "--experiment", "cnn_mfcc", "--profile", "tiny", "--jobs", "1",
                      "--json"]) == 0
-    row = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    printed = capsys.readouterr()
+    row = json.loads(printed.out.strip().splitlines()[-1])
+    assert "skipped" in printed.err and "broken.wav" in printed.err and "nan.wav: non-finite" in printed.err
+    assert row["n_skipped_files"] == 2
     assert row["dataset"] == str(root.resolve()) and row["split"] == "by recording"
     assert 0.0 <= row["test_accuracy_recording"] <= 1.0 and row["n_test_recordings"] >= 2
     bundle = json.loads((tmp_path / "build" / "models" / "cnn_mfcc" / "bundle.json").read_text())
