@@ -10,6 +10,7 @@
     musiclib generate MODEL_DIR --n N [--label L] --out DIR
     musiclib predict MODEL_DIR FILE... [--top K] [--json]
     musiclib course [--profile P] [--dataset D] [--only NN ...]
+    musiclib course student --out DIR [--notebooks DIR]
 
 Errors the user can cause print one line, ``musiclib: <file>: <reason>``, and exit with
 status 2 (bad usage or nothing could be done) or 1 (some of the work failed). Heavy
@@ -247,6 +248,16 @@ def cmd_course(args) -> int:
     return EXIT_PARTIAL if failed else EXIT_OK
 
 
+def cmd_course_student(args) -> int:
+    from . import student
+
+    paths = student.write_student_versions(args.out, notebooks_dir=args.notebooks)
+    for path in paths:
+        print(path)
+    print(f"{len(paths)} student notebooks written to {Path(args.out)} (solutions replaced, hidden tests removed)")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="musiclib",
@@ -334,6 +345,12 @@ def build_parser() -> argparse.ArgumentParser:
     crs.add_argument("--timeout", type=int, default=900, help="seconds one cell may take")
     common(crs, dataset=True)
     crs.set_defaults(func=cmd_course)
+    crs_sub = crs.add_subparsers(dest="course_command", metavar="ACTION", title="actions",
+                                 description="without an action: execute every notebook")
+    stu = crs_sub.add_parser("student", help="write the notebooks with solutions replaced by placeholders")
+    stu.add_argument("--out", required=True, help="folder for the student notebooks (not notebooks/)")
+    stu.add_argument("--notebooks", help="folder of the instructor notebooks (default: the checkout's notebooks/)")
+    stu.set_defaults(func=cmd_course_student)
     return parser
 
 

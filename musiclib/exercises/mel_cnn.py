@@ -1,0 +1,113 @@
+"""Checks for the exercises of notebook 06 · Mel-spectrogram CNN and augmentation."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from .feedback import Feedback, describe, compare_array, compare_number, is_missing, missing, registers, right, wrong
+
+__all__ = ["check_applied_transforms", "check_masked_fraction"]
+
+# audiomentations class name -> the transform's key in ml.augment.PARAMETERS
+_CLASS_KEYS = {"addgaussiansnr": "noise", "gain": "gain", "shift": "shift", "pitchshift": "pitch",
+               "timestretch": "stretch"}
+
+
+def applied_counts(strength: str, seeds) -> pd.Series:
+    """In how many of ``seeds`` one call of ``ml.augment.waveform_augmenter(strength)``,
+    inside ``ml.augment.seeded_global_rng(seed)``, applies each transform.
+
+    Which transforms apply is drawn from the seeded generators and does not depend on the
+    signal, so a short silent one is enough.
+    """
+    from ..augment import PARAMETERS, seeded_global_rng, waveform_augmenter
+
+    augmenter = waveform_augmenter(strength)
+    silence = np.zeros(2048, dtype=np.float32)
+    counts = np.zeros(len(PARAMETERS[strength]), dtype=int)
+    for seed in seeds:
+        with seeded_global_rng(int(seed)):
+            augmenter(samples=silence, sample_rate=22050)
+        counts += [bool(t.parameters.get("should_apply")) for t in augmenter.transforms]
+    return pd.Series(counts, index=list(PARAMETERS[strength]), name="applied")
+
+
+def _key(name) -> str | None:
+    text = str(name).strip().lower()
+    return text if text in _CLASS_KEYS.values() else _CLASS_KEYS.get(text)
+
+
+@registers("06.1", "which transforms the strong augmentation applies")
+def check_applied_transforms(applied, most_often, *, seeds, strength: str = "strong",
+                             quiet: bool = False) -> Feedback:
+    """``applied``: for each transform (``noise``, ``gain``, ``shift``, ``pitch``,
+    ``stretch``, the keys of ``ml.augment.PARAMETERS``), in how many of ``seeds`` one call of
+    ``waveform_augmenter(strength)`` inside ``seeded_global_rng(seed)`` applied it: a dict
+    or Series keyed by transform (audiomentations class names are fine too), or five counts
+    in that order. ``most_often``: the transform applied most often (any of a tie)."""
+    if is_missing(applied) or is_missing(most_often):
+        return missing("06.1", "applied and most_often", quiet=quiet)
+    seeds = list(seeds)
+    n = len(seeds)
+    expected = applied_counts(strength, seeds)
+    hint = ("after each call, transform.parameters[\"should_apply\"] of every transform in "
+            "augmenter.transforms says whether it ran; add them up over the seeds.")
+    if isinstance(applied, (Mapping, pd.Series)):
+        keys = {_key(k): k for k in applied.keys()}
+        if None in keys or set(keys) != set(expected.index):
+            return wrong("06.1", f"applied should have one entry per transform ({', '.join(expected.index)}), got "
+                         f"keys {', '.join(map(str, applied.keys()))}; {hint}", quiet=quiet)
+        applied = [applied[keys[k]] for k in expected.index]
+    elif isinstance(applied, (str, bytes)):
+        return wrong("06.1", f"applied should be counts per transform, got {describe(applied)}; {hint}", quiet=quiet)
+    result = compare_array("06.1", applied, expected.to_numpy(), what="applied", rtol=0, atol=1e-9,
+                           hint=hint, quiet=True)
+    if not result.right:
+        return wrong("06.1", result.message, quiet=quiet)
+    if not isinstance(most_often, str) or _key(most_often) is None:
+        return wrong("06.1", f"most_often should name one transform ({', '.join(expected.index)}), got "
+                     f"{describe(most_often)}.", quiet=quiet)
+    top = list(expected.index[expected == expected.max()])
+    if _key(most_often) not in top:
+        return wrong("06.1", f"{most_often.strip()} ran in {expected[_key(most_often)]} of {n} seeds; "
+                     "which of your counts is the largest?", quiet=quiet)
+    probability = {k: v["p"] for k, v in _parameters(strength).items()}
+    tie = f" (tied with {', '.join(t for t in top if t != _key(most_often))})" if len(top) > 1 else ""
+    return right("06.1", f"{_key(most_often)} ran most often{tie}; counts "
+                 f"{', '.join(f'{k} {v}' for k, v in expected.items())} of {n} seeds, where "
+                 f"p would give on average {', '.join(f'{k} {probability[k] * n:g}' for k in expected.index)}.",
+                 quiet=quiet)
+
+
+def _parameters(strength: str) -> dict:
+    from ..augment import PARAMETERS
+
+    return PARAMETERS[strength]
+
+
+@registers("06.3", "share of a segment SpecAugment masks")
+def check_masked_fraction(masked_fraction, *, segment: np.ndarray, masked: np.ndarray,
+                          quiet: bool = False) -> Feedback:
+    """``masked_fraction``: the share (0-1) of the time-frequency cells of ``masked`` (one or
+    more masked copies of ``segment``, shape ``(copies, frames, bins)``) that the layer
+    changed, over all copies together."""
+    if is_missing(masked_fraction):
+        return missing("06.3", "masked_fraction", quiet=quiet)
+    try:
+        changed = np.asarray(masked) != np.asarray(segment)
+    except ValueError:
+        return wrong("06.3", f"masked (shape {np.shape(masked)}) and segment (shape {np.shape(segment)}) do not "
+                     "line up; pass the segment and the layer's output for it.", quiet=quiet)
+    expected = float(np.mean(changed))
+    result = compare_number(
+        "06.3", masked_fraction, expected, what="masked_fraction", rtol=1e-6, atol=1e-9,
+        hint="compare the masked copies with the segment cell by cell (masked != segment) and take the mean: "
+             "a share of all cells, between 0 and 1, not a count of cells or of masked bands.",
+        quiet=True)
+    if not result.right:
+        return wrong("06.3", result.message, quiet=quiet)
+    return right("06.3", f"masked_fraction = {expected:.3f}: in training the network sees about {1 - expected:.0%} "
+                 "of each segment, a different part every batch.", quiet=quiet)

@@ -1,0 +1,107 @@
+"""Checks for the exercises of notebook 05 · Networks on MFCC segments."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .feedback import Feedback, describe, as_number, compare_number, is_missing, missing, registers, right, wrong
+
+__all__ = ["check_parameter_extremes", "check_layer_parameters", "check_deeper_ann"]
+
+
+def _pick(answer, names: list[str], what: str):
+    """The option ``answer`` names (case and spaces ignored), or a feedback-ready complaint."""
+    if not isinstance(answer, str):
+        return None, f"{what} should be an experiment name (a string), got {describe(answer)}"
+    given = answer.strip().lower()
+    for name in names:
+        if name.lower() == given:
+            return name, None
+    return None, f"{answer!r} is not an experiment of results; choose from {', '.join(names)}"
+
+
+@registers("05.1", "the largest and the smallest network")
+def check_parameter_extremes(most, fewest, results: pd.DataFrame, *, quiet: bool = False) -> Feedback:
+    """``most``, ``fewest``: the ``experiment`` names (strings) of the rows of ``results``
+    with the most and the fewest ``parameters``. Ties: any of the tied rows is right."""
+    if is_missing(most) or is_missing(fewest):
+        return missing("05.1", "most and fewest (experiment names)", quiet=quiet)
+    names = [str(n) for n in results["experiment"]]
+    count = dict(zip(names, results["parameters"].astype(int)))
+    top, bottom = max(count.values()), min(count.values())
+    hint = "sort results by its parameters column (results.sort_values(\"parameters\")) and read the experiment column."
+    for answer, what, target, word in ((most, "most", top, "most"), (fewest, "fewest", bottom, "fewest")):
+        name, complaint = _pick(answer, names, what)
+        if complaint:
+            return wrong("05.1", f"{complaint}; {hint}", quiet=quiet)
+        if count[name] != target:
+            return wrong("05.1", f"{name} has {count[name]:,} parameters, not the {word}; {hint}", quiet=quiet)
+    tied = [n for n in names if count[n] == top]
+    also = f" (tied with {', '.join(t for t in tied if t.lower() != most.strip().lower())})" if len(tied) > 1 else ""
+    return right("05.1", f"{most.strip()} has the most, {top:,}{also}; {fewest.strip()} the fewest, {bottom:,}: "
+                 f"{top / max(bottom, 1):.0f} times fewer.", quiet=quiet)
+
+
+@registers("05.2", "parameters of a layer, counted by hand")
+def check_layer_parameters(dense_by_hand, conv_by_hand, *, dense_layer, conv_layer, quiet: bool = False) -> Feedback:
+    """``dense_by_hand``: weights plus biases of ``dense_layer`` (a built Keras ``Dense``);
+    ``conv_by_hand``: the same for ``conv_layer`` (a built Keras ``Conv2D``). Both counts of
+    numbers the layer learns, computed from its input size, units / filters and kernel size."""
+    if is_missing(dense_by_hand) or is_missing(conv_by_hand):
+        return missing("05.2", "dense_by_hand and conv_by_hand", quiet=quiet)
+    checks = (
+        (dense_by_hand, dense_layer, "dense_by_hand", int(dense_layer.units),
+         "inputs x units weights, plus one bias per unit (the layer's inputs: the flattened segment)"),
+        (conv_by_hand, conv_layer, "conv_by_hand", int(conv_layer.filters),
+         "kernel height x width x input channels x filters weights, plus one bias per filter"),
+    )
+    for answer, layer, what, outputs, how in checks:
+        expected = int(layer.count_params())
+        value = as_number(answer)
+        if value is not None and value == expected - outputs:
+            return wrong("05.2", f"{what} = {value:.0f} counts the weights but not the {outputs} biases "
+                         "(one per unit or filter).", quiet=quiet)
+        result = compare_number("05.2", answer, expected, what=what, rtol=0, quiet=True, hint=how + ".")
+        if not result.right:
+            return wrong("05.2", result.message, quiet=quiet)
+    return right("05.2", f"{int(dense_layer.count_params()):,} for {dense_layer.name} and "
+                 f"{int(conv_layer.count_params()):,} for {conv_layer.name}: a dense layer pays for every "
+                 "input, a convolution only for its small kernel, shared across the whole segment.", quiet=quiet)
+
+
+@registers("05.3", "test accuracy of a deeper ANN")
+def check_deeper_ann(deeper_accuracy, *, model, data, quiet: bool = False) -> Feedback:
+    """``deeper_accuracy``: the recording-level test accuracy (0-1, mean probability per
+    recording) of ``model``, the ANN with a fourth hidden layer of 32 units, on ``data``
+    (the :class:`~musiclib.experiments.PreparedData` it was trained on, held in memory)."""
+    from ..evaluate import evaluate_split, predict_proba
+
+    if is_missing(deeper_accuracy):
+        return missing("05.3", "deeper_accuracy", quiet=quiet)
+    widths = [getattr(layer, "units", None) for layer in getattr(model, "layers", [])]
+    hidden = [w for w in widths[:-1] if w is not None]
+    if 32 not in hidden:
+        return wrong("05.3", f"the model's hidden dense layers have {hidden or 'no'} units, no layer of 32; build "
+                     "it with ml.models.ann_segments(..., units=(512, 256, 64, 32)).", quiet=quiet)
+    if getattr(data, "x", None) is None:
+        return wrong("05.3", "data holds no arrays (a streamed run); pass the in-memory data the model was "
+                     "trained on.", quiet=quiet)
+    proba = predict_proba(model, data.x["test"])
+    scores = evaluate_split(proba, data.y["test"], data.meta["test"]["group"])
+    expected = scores["accuracy_recording"]
+    value = as_number(deeper_accuracy)
+    if value is not None and not np.isclose(value, expected, atol=1e-9):
+        for key, name in (("accuracy_segment", "the segment accuracy"),
+                          ("accuracy_recording_vote", "the accuracy by majority vote")):
+            if np.isclose(value, scores[key], atol=1e-9):
+                return wrong("05.3", f"{value:.3f} is {name}; report accuracy_recording (mean probability per "
+                             "recording), the course's headline number.", quiet=quiet)
+    result = compare_number("05.3", deeper_accuracy, expected, what="deeper_accuracy", rtol=0, atol=1e-9,
+                            hint="predict the test side with ml.evaluate.predict_proba, then take "
+                                 "accuracy_recording from ml.evaluate.evaluate_split(proba, y, groups).",
+                            quiet=True)
+    if not result.right:
+        return wrong("05.3", result.message, quiet=quiet)
+    return right("05.3", f"deeper_accuracy = {expected:.3f} on {len(np.unique(data.meta['test']['group']))} test "
+                 "recordings.", quiet=quiet)

@@ -1,0 +1,117 @@
+"""Checks for the exercises of notebook 04 · Segments, leakage and balance."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .feedback import (
+    Feedback, describe, as_number, compare_array, compare_number, is_missing, missing, registers, right, wrong,
+)
+
+__all__ = ["check_segments_per_clip", "check_vote_accuracy", "check_leak_gaps"]
+
+LEAKY, HONEST = "by segment (leaky)", "by recording"
+
+
+@registers("04.1", "segments per clip")
+def check_segments_per_clip(segments_30s, segments_here, *, meta: pd.DataFrame, config=None,
+                            quiet: bool = False) -> Feedback:
+    """``segments_30s``: whole segments a 30 s clip gives with ``config`` (a
+    :class:`~musiclib.features.FeatureConfig`, default settings when None);
+    ``segments_here``: segments of the first clip of ``meta`` (one row per segment, with
+    ``track_id``)."""
+    from ..features import FeatureConfig, segment_starts
+
+    if is_missing(segments_30s) or is_missing(segments_here):
+        return missing("04.1", "segments_30s and segments_here", quiet=quiet)
+    cfg = config if config is not None else FeatureConfig()
+    expected_30 = len(segment_starts(cfg.n_frames(round(30 * cfg.sample_rate)), cfg))
+    whole = ("only whole segments count: a piece shorter than segment_seconds is dropped, never padded "
+             "(ml.features.segment_starts).")
+    first = compare_number("04.1", segments_30s, expected_30, what="segments_30s", rtol=0, quiet=True,
+                           hint="count ml.features.segment_starts(config.n_frames(30 * SR), config); " + whole)
+    if not first.right:
+        return wrong("04.1", first.message, quiet=quiet)
+    track = meta["track_id"].iloc[0]
+    expected_here = int((meta["track_id"] == track).sum())
+    here = compare_number("04.1", segments_here, expected_here, what="segments_here", rtol=0, quiet=True,
+                          hint=f"count the rows of meta whose track_id is {track!r}; " + whole)
+    if not here.right:
+        return wrong("04.1", here.message, quiet=quiet)
+    return right("04.1", f"a 30 s clip gives {expected_30} segments of {cfg.segment_seconds:g} s, the first clip "
+                 f"here {expected_here}: the rest of a clip too short for a whole segment is left out.", quiet=quiet)
+
+
+@registers("04.2", "recording accuracy by majority vote")
+def check_vote_accuracy(vote_accuracy, n_differ, *, proba: np.ndarray, y_true: np.ndarray, groups,
+                        quiet: bool = False) -> Feedback:
+    """``vote_accuracy``: the share (0-1) of test recordings whose majority vote of segment
+    predictions is right; ``n_differ``: how many test recordings get a different class by
+    vote than by mean probability. ``proba`` (segments x classes), ``y_true`` and
+    ``groups`` are the test side's, one row per segment."""
+    from ..evaluate import recording_level
+
+    if is_missing(vote_accuracy) or is_missing(n_differ):
+        return missing("04.2", "vote_accuracy and n_differ", quiet=quiet)
+    truth, by_vote = recording_level(proba, y_true, groups, how="vote")
+    _, by_mean = recording_level(proba, y_true, groups, how="mean")
+    expected = float(np.mean(by_vote == truth))
+    by_mean_accuracy = float(np.mean(by_mean == truth))
+    segment_accuracy = float(np.mean(np.asarray(proba).argmax(axis=1) == np.asarray(y_true)))
+    value = as_number(vote_accuracy)
+    hint = ('call ml.evaluate.recording_level(proba, y_true, groups, how="vote") and compare its two arrays: '
+            "the share of recordings where they agree.")
+    if value is not None and not np.isclose(value, expected, atol=1e-9):
+        if np.isclose(value, by_mean_accuracy, atol=1e-9):
+            return wrong("04.2", f"{value:.3f} is the accuracy by mean probability; pass how=\"vote\".", quiet=quiet)
+        if np.isclose(value, segment_accuracy, atol=1e-9):
+            return wrong("04.2", f"{value:.3f} is the segment accuracy; score one prediction per recording: {hint}",
+                         quiet=quiet)
+    first = compare_number("04.2", vote_accuracy, expected, what="vote_accuracy", rtol=0, atol=1e-9,
+                           hint=hint, quiet=True)
+    if not first.right:
+        return wrong("04.2", first.message, quiet=quiet)
+    differ = int(np.sum(by_vote != by_mean))
+    second = compare_number("04.2", n_differ, differ, what="n_differ", rtol=0, quiet=True,
+                            hint="count the recordings whose predicted class differs between how=\"vote\" and "
+                                 "how=\"mean\" (a count of recordings, not of segments or a share).")
+    if not second.right:
+        return wrong("04.2", second.message, quiet=quiet)
+    return right("04.2", f"by vote {expected:.3f}, by mean probability {by_mean_accuracy:.3f}; the two rules "
+                 f"disagree on {differ} of {len(truth)} test recordings.", quiet=quiet)
+
+
+@registers("04.3", "leaky minus honest accuracy, seed by seed")
+def check_leak_gaps(gaps, study: pd.DataFrame, *, quiet: bool = False) -> Feedback:
+    """``gaps``: for each seed of ``study`` (the table of ``ml.baselines.split_leak_study``),
+    in increasing seed order, the 1-NN test accuracy of the split by segment minus that of
+    the split by recording. A Series indexed by seed, an array or a list."""
+    if is_missing(gaps):
+        return missing("04.3", "gaps, one number per seed", quiet=quiet)
+    table = study.pivot(index="seed", columns="split", values="accuracy").sort_index()
+    expected = (table[LEAKY] - table[HONEST]).to_numpy()
+    if isinstance(gaps, pd.DataFrame):
+        return wrong("04.3", f"gaps should be one number per seed (a Series or an array), got a table with "
+                     f"columns {list(gaps.columns)[:3]}; subtract the by-recording column from the leaky one.",
+                     quiet=quiet)
+    if isinstance(gaps, pd.Series) and set(gaps.index) == set(table.index):
+        gaps = gaps.reindex(table.index)
+    if isinstance(gaps, (str, bytes, dict)):
+        return wrong("04.3", f"gaps should be an array or Series of numbers, got {describe(gaps)}; "
+                     "pivot study by seed and split, then subtract.", quiet=quiet)
+    hint = ('pivot study (index "seed", columns "split", values "accuracy") and take '
+            f'"{LEAKY}" minus "{HONEST}", one gap per seed.')
+    try:
+        reversed_sign = np.allclose(np.asarray(gaps, dtype=float).reshape(-1), -expected)
+    except (TypeError, ValueError):
+        reversed_sign = False
+    if reversed_sign and not np.allclose(expected, 0):
+        return wrong("04.3", "the sign is reversed: take the leaky accuracy minus the honest one, so that a "
+                     "positive gap means the leak inflated the score.", quiet=quiet)
+    result = compare_array("04.3", gaps, expected, what="gaps", hint=hint, quiet=True)
+    if not result.right:
+        return wrong("04.3", result.message, quiet=quiet)
+    return right("04.3", f"{len(expected)} gaps from {expected.min():+.3f} to {expected.max():+.3f}, mean "
+                 f"{expected.mean():+.3f}; positive on {int((expected > 0).sum())} of {len(expected)} seeds.",
+                 quiet=quiet)

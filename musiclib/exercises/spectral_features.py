@@ -1,0 +1,142 @@
+"""Checks for the exercises of notebook 02 · Spectral features."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from .feedback import (
+    Feedback,
+    describe,
+    as_number,
+    compare_array,
+    compare_choice,
+    compare_number,
+    compare_set,
+    is_missing,
+    missing,
+    registers,
+    right,
+    wrong,
+)
+
+__all__ = ["check_centroid_by_hand", "check_flatter_style", "check_accuracy_shift", "check_mean_std_columns"]
+
+
+@registers("02.1", "spectral centroid by hand")
+def check_centroid_by_hand(centroid, y: np.ndarray, config=None, *, quiet: bool = False) -> Feedback:
+    """``centroid``: the spectral centroid of signal ``y`` in Hz, one value per STFT frame.
+
+    Shape ``(n_frames,)`` (``(1, n_frames)`` is accepted too): the magnitude-weighted mean of
+    the bin frequencies of ``np.abs(librosa.stft(y))`` with the FFT size and hop of
+    ``config`` (a :class:`~musiclib.features.FeatureConfig`; default settings when None).
+    The reference is ``ml.features.frame_features(y, config)["spectral_centroid"]``.
+    """
+    from ..features import _config, frame_features
+
+    if is_missing(centroid):
+        return missing("02.1", "centroid, one value in Hz per frame", quiet=quiet)
+    cfg = _config(config)
+    y = np.asarray(y, dtype=np.float32)
+    expected = frame_features(y, cfg, features="spectral_centroid")["spectral_centroid"][0]
+    hint = ("weight every bin frequency (librosa.fft_frequencies(sr=SR, n_fft=config.n_fft)) by the "
+            "magnitude np.abs(librosa.stft(y, n_fft=config.n_fft, hop_length=config.hop_length)) and "
+            "divide by the sum of the magnitudes of the frame (axis=0: frequency runs down the rows).")
+    feedback = compare_array("02.1", centroid, expected, what="centroid", rtol=1e-3, atol=1e-2, hint=hint,
+                             quiet=True)
+    if feedback.right:
+        return right("02.1", f"{feedback.message[:-1]}: your centroid and musiclib's agree, frame by frame.",
+                     quiet=quiet)
+    if feedback.status == "wrong" and _matches_power_weighting(centroid, y, cfg):
+        return wrong("02.1", "centroid is weighted by the power |X|² — the centroid weights each "
+                     "frequency by the magnitude |X| (np.abs of the STFT, not squared).", quiet=quiet)
+    return wrong("02.1", feedback.message, quiet=quiet)
+
+
+def _matches_power_weighting(centroid, y: np.ndarray, cfg) -> bool:
+    """True when ``centroid`` is the power-weighted mean frequency (a usual slip)."""
+    import librosa
+
+    try:
+        value = np.asarray(centroid, dtype=float).squeeze()
+    except (TypeError, ValueError):
+        return False
+    power = np.abs(librosa.stft(y, n_fft=cfg.n_fft, hop_length=cfg.hop_length, window=cfg.window,
+                                center=cfg.center, pad_mode=cfg.pad_mode)).astype(np.float64) ** 2
+    freqs = np.fft.rfftfreq(cfg.n_fft, d=1.0 / cfg.sample_rate)
+    weighted = (freqs @ power) / np.maximum(power.sum(axis=0), 1e-30)
+    return value.shape == weighted.shape and bool(np.allclose(value, weighted, rtol=1e-3, atol=1e-2))
+
+
+@registers("02.2", "which style has the flatter spectrum")
+def check_flatter_style(flatter, table: pd.DataFrame, pair: Sequence[str], *,
+                        column: str = "spectral_flatness_mean", quiet: bool = False) -> Feedback:
+    """``flatter``: the label of ``pair`` whose clips have the higher median of ``column``.
+
+    The expected answer is computed from ``table`` (one row per clip, a ``label`` column), so
+    it holds for any dataset, profile and seed.
+    """
+    pair = [str(p) for p in pair]
+    if is_missing(flatter):
+        return missing("02.2", f"the label with the flatter spectrum, one of {' or '.join(pair)}", quiet=quiet)
+    medians = table[table["label"].isin(pair)].groupby("label")[column].median().reindex(pair)
+    expected = str(medians.idxmax())
+    other = pair[1] if expected == pair[0] else pair[0]
+    return compare_choice(
+        "02.2", flatter, expected, pair, what="flatter",
+        because=f"median flatness {medians[expected]:.3g} against {medians[other]:.3g} for {other} — "
+                "the more noise-like spectrum (noise, distortion, drums) is the flatter one.",
+        hint=f'compute table.groupby("label")["{column}"].median() and compare the two labels.',
+        quiet=quiet)
+
+
+@registers("02.3", "how far the test accuracy moves with another split")
+def check_accuracy_shift(accuracy_shift, baseline: pd.DataFrame, resplit: pd.DataFrame, *,
+                         quiet: bool = False) -> Feedback:
+    """``accuracy_shift``: the largest change of ``test_accuracy`` of one model between two splits.
+
+    A fraction (0.1 for 10 points), taken as an absolute value, over the models present in
+    both ``baseline`` and ``resplit`` (the tables ``ml.baselines.compare_classifiers``
+    returns for the first and the second split).
+    """
+    if is_missing(accuracy_shift) or is_missing(resplit):
+        return missing("02.3", "accuracy_shift, the largest change in test accuracy", quiet=quiet)
+    if not isinstance(resplit, pd.DataFrame) or not {"model", "test_accuracy"} <= set(resplit.columns):
+        return wrong("02.3", f"resplit should be the table ml.baselines.compare_classifiers returns, got "
+                     f"{describe(resplit)}; train on the re-split table and keep what it returns.", quiet=quiet)
+    before = baseline.groupby("model")["test_accuracy"].first()
+    after = resplit.groupby("model")["test_accuracy"].first()
+    common = before.index.intersection(after.index)
+    if common.empty:
+        return wrong("02.3", "resplit has none of the models of baseline; train the same models "
+                     f"({', '.join(before.index)}).", quiet=quiet)
+    change = (after[common] - before[common]).abs()
+    expected = float(change.max())
+    value = as_number(accuracy_shift)
+    if value is not None and value < 0 and abs(-value - expected) <= 1e-6:
+        return wrong("02.3", "accuracy_shift is negative; take the absolute value of each change "
+                     "before the largest.", quiet=quiet)
+    n_test = int(resplit["n_test"].iloc[0]) if "n_test" in resplit else None
+    per_clip = f"; one of its {n_test} test clips is {100 / n_test:.1f} points" if n_test else ""
+    feedback = compare_number(
+        "02.3", accuracy_shift, expected, what="accuracy_shift", rtol=0, atol=1e-6,
+        hint="for each model take |test_accuracy on the new split - test_accuracy in baseline|, then the "
+             "largest (a fraction, not percent).", quiet=True)
+    if feedback.right:
+        return right("02.3", f"the test accuracy of {change.idxmax()} moved by {expected:.3f} with nothing "
+                     f"changed but the split{per_clip}.", quiet=quiet)
+    return wrong("02.3", feedback.message, quiet=quiet)
+
+
+@registers("02.4", "mean and std columns of the spectral features")
+def check_mean_std_columns(columns, table: pd.DataFrame, *, quiet: bool = False) -> Feedback:
+    """``columns``: the names of the mean and the std column of every spectral feature in ``table``."""
+    from ..baselines import feature_columns
+
+    expected = feature_columns(table, "spectral", stats=("mean", "std"))
+    return compare_set(
+        "02.4", columns, expected, what="mean and std columns",
+        hint='ml.baselines.feature_columns(table, "spectral", stats=("mean", "std")) lists both.',
+        quiet=quiet)

@@ -1,0 +1,96 @@
+"""Checks of notebook 04 · Segments, leakage and balance: right, not yet, no answer, never a traceback."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import musiclib as ml
+
+
+def _meta(counts=(3, 3)):
+    return pd.DataFrame({"track_id": [f"t{i}" for i, n in enumerate(counts) for _ in range(n)]})
+
+
+def test_check_segments_per_clip():
+    meta, check = _meta(), ml.exercises.check_segments_per_clip
+    assert check(10, 3, meta=meta, quiet=True).right
+    assert check(np.int64(10), np.int64(3), meta=meta, config=ml.features.FeatureConfig(), quiet=True).right
+    # another segment length: 2 s segments, 15 in a 30 s clip
+    assert check(15, 3, meta=meta, config=ml.features.FeatureConfig(segment_seconds=2.0), quiet=True).right
+    too_many = check(11, 3, meta=meta, quiet=True)
+    assert too_many.status == "wrong" and "segment_starts" in str(too_many)
+    fractional = check(10, 10 / 3, meta=meta, quiet=True)
+    assert fractional.status == "wrong" and "segments_here" in str(fractional) and "whole segments" in str(fractional)
+    assert check(..., 3, meta=meta, quiet=True).missing
+    assert check(10, ..., meta=meta, quiet=True).missing
+    assert check("10", 3, meta=meta, quiet=True).status == "wrong"
+    assert check([10], [3, 3], meta=meta, quiet=True).status == "wrong"
+
+
+def _votes():
+    """Three test recordings of three segments: vote and mean disagree on the first."""
+    proba = np.array([
+        [0.40, 0.35, 0.25], [0.40, 0.35, 0.25], [0.05, 0.90, 0.05],  # true 0: vote 0, mean 1
+        [0.10, 0.80, 0.10], [0.10, 0.80, 0.10], [0.10, 0.80, 0.10],  # true 1: both right
+        [0.60, 0.10, 0.30], [0.60, 0.10, 0.30], [0.60, 0.10, 0.30],  # true 2: both wrong
+    ])
+    y = np.repeat([0, 1, 2], 3)
+    groups = np.repeat(["a", "b", "c"], 3)
+    return dict(proba=proba, y_true=y, groups=groups, quiet=True)
+
+
+def test_check_vote_accuracy():
+    kw, check = _votes(), ml.exercises.check_vote_accuracy
+    assert check(2 / 3, 1, **kw).right
+    assert check(np.float64(2 / 3), np.int64(1), **kw).right
+    by_mean = check(1 / 3, 1, **kw)
+    assert by_mean.status == "wrong" and 'how="vote"' in str(by_mean)
+    by_segment = check(5 / 9, 1, **kw)
+    assert by_segment.status == "wrong" and "segment accuracy" in str(by_segment)
+    differ = check(2 / 3, 3, **kw)
+    assert differ.status == "wrong" and "n_differ" in str(differ)
+    assert check(..., 1, **kw).missing and check(2 / 3, ..., **kw).missing
+    assert check("0.67", 1, **kw).status == "wrong"
+    assert check([2 / 3, 1 / 3], 1, **kw).status == "wrong"
+
+
+def _study(accuracy_leaky=(0.9, 0.8, 0.95), accuracy_honest=(0.5, 0.6, 0.4)):
+    rows = []
+    for seed, (a, b) in enumerate(zip(accuracy_leaky, accuracy_honest)):
+        rows += [{"seed": seed, "split": "by segment (leaky)", "accuracy": a},
+                 {"seed": seed, "split": "by recording", "accuracy": b}]
+    return pd.DataFrame(rows)
+
+
+def test_check_leak_gaps():
+    study, check = _study(), ml.exercises.check_leak_gaps
+    expected = pd.Series([0.4, 0.2, 0.55], index=[0, 1, 2])
+    assert check(expected, study, quiet=True).right
+    assert check(expected.iloc[::-1], study, quiet=True).right  # a Series is aligned by seed
+    assert check(expected.to_numpy(), study, quiet=True).right and check(list(expected), study, quiet=True).right
+    reversed_sign = check(-expected, study, quiet=True)
+    assert reversed_sign.status == "wrong" and "sign is reversed" in str(reversed_sign)
+    mean_only = check(expected.mean(), study, quiet=True)
+    assert mean_only.status == "wrong" and "one gap per seed" in str(mean_only)
+    table = check(study.pivot(index="seed", columns="split", values="accuracy"), study, quiet=True)
+    assert table.status == "wrong" and "one number per seed" in str(table)
+    assert check(..., study, quiet=True).missing
+    assert check("gaps", study, quiet=True).status == "wrong"
+    assert check({"a": 1}, study, quiet=True).status == "wrong"
+
+
+def test_check_leak_gaps_on_a_real_study():
+    rng = np.random.default_rng(0)
+    meta = pd.DataFrame({"label": np.repeat(["a", "b"], 30), "group": np.repeat([f"r{i}" for i in range(20)], 3)})
+    segments = rng.normal(size=(60, 8, 3)) + np.repeat(rng.normal(size=(20, 1, 3)), 3, axis=0)
+    study = ml.baselines.split_leak_study(segments, meta, seeds=range(3))
+    by_seed = study.pivot(index="seed", columns="split", values="accuracy")
+    gaps = by_seed["by segment (leaky)"] - by_seed["by recording"]
+    assert ml.exercises.check_leak_gaps(gaps, study, quiet=True).right
+
+
+@pytest.mark.parametrize("name", ["04.1", "04.2", "04.3"])
+def test_registered(name):
+    assert name in ml.exercises.REGISTRY
