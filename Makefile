@@ -13,12 +13,13 @@ SEED    ?= 0
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONHASHSEED ?= 0
 
-.PHONY: course test lab venv clean help
+.PHONY: course test lab student venv clean help
 
 help:
 	@echo "make course   build .venv if needed, make the synthetic dataset, run every notebook (PROFILE=$(PROFILE))"
 	@echo "make test     build .venv if needed, run the tests and execute the notebooks with nbmake"
 	@echo "make lab      open JupyterLab on the course"
+	@echo "make student OUT=DIR   write the student versions of the notebooks (solutions replaced) to DIR"
 
 venv: $(STAMP)
 
@@ -37,6 +38,10 @@ test: $(STAMP)
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks
+
+student: $(STAMP)
+	@test -n "$(OUT)" || { echo "make student OUT=DIR: say where the student notebooks go"; exit 2; }
+	$(BIN)/musiclib course student --out "$(OUT)"
 
 clean:
 	rm -rf build .pytest_cache
