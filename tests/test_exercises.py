@@ -90,6 +90,21 @@ def test_compare_set_and_choice():
     assert fb.compare_choice("99.4", ..., "saw_industrial", **choice).missing
 
 
+def test_praise_is_appended_to_the_right_line_only():
+    kw = dict(what="x", hint="the hint.", praise="a louder clip.", quiet=True)
+    assert str(fb.compare_number("99.5", 2.0, 2.0, **kw)).endswith("x = 2 — a louder clip.")
+    assert "louder" not in str(fb.compare_number("99.5", 3.0, 2.0, **kw))
+    assert str(fb.compare_set("99.5", ["a"], ["a"], **kw)).endswith("x: all 1 found — a louder clip.")
+
+
+def test_verdict_names_the_first_part_that_is_not_right(capsys):
+    first = fb.compare_number("99.6", 1.0, 1.0, what="a", hint="h.", quiet=True)
+    second = fb.compare_number("99.6", 5.0, 2.0, what="b", hint="look at b.", quiet=True)
+    result = fb.verdict("99.6", [first, second], "both right.")
+    assert result is second and capsys.readouterr().out == f"{second}\n"
+    assert fb.verdict("99.6", [first, first], "both right.", quiet=True).message == "both right."
+
+
 def test_feedback_is_not_displayed_twice_in_a_notebook():
     # The check prints; IPython must not show the returned object as Out[n] as well.
     assert fb.Feedback("00.1", "right", "x")._ipython_display_() is None
@@ -220,7 +235,8 @@ def test_notebooks_call_every_registered_check_under_its_own_exercise():
             called[name] = f"{path.name[:2]}.{number}"
     for row in catalogue.itertuples():
         assert row.check in called, f"{row.check} ({row.exercise}) is called by no notebook"
-        assert called[row.check] == row.exercise, f"{row.check} is registered as {row.exercise}, used in {called[row.check]}"
+        assert called[row.check] == row.exercise, \
+            f"{row.check} is registered as {row.exercise}, used in {called[row.check]}"
     for path in NOTEBOOKS:
         assert _check_calls(path), f"{path.name}: no checkable exercise"
 

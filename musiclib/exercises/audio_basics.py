@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from .feedback import Feedback, as_number, compare_number, is_missing, missing, registers, right, wrong
+from .feedback import (
+    Feedback,
+    as_number,
+    compare_number,
+    is_missing,
+    missing,
+    registers,
+    right,
+    tell,
+    verdict,
+    wrong,
+)
 
 __all__ = ["check_clip_duration", "check_stft_resolution", "check_strongest_frequencies"]
 
@@ -27,10 +38,8 @@ def check_stft_resolution(hz_per_bin, ms_per_frame, *, sr: int, n_fft: int, hop_
                           hint=f"the {n_fft // 2 + 1} bins span 0 Hz to sr/2, so they are sr / n_fft apart.")
     time = compare_number("01.2", ms_per_frame, 1000 * hop_length / sr, what="ms_per_frame", unit="ms",
                           quiet=True, hint="frames start hop_length samples apart; convert samples to ms.")
-    if freq.right and time.right:
-        return right("01.2", f"{freq.message[:-1]} and {time.message[:-1]}: finer pitch detail, "
-                     "coarser timing than n_fft=2048, hop_length=512.", quiet=quiet)
-    return wrong("01.2", (freq if not freq.right else time).message, quiet=quiet)
+    return verdict("01.2", [freq, time], f"{freq.message[:-1]} and {time.message[:-1]}: finer pitch detail, "
+                   "coarser timing than n_fft=2048, hop_length=512.", quiet=quiet)
 
 
 @registers("01.3", "strongest frequency after resampling a 440 Hz tone")
@@ -42,7 +51,7 @@ def check_strongest_frequencies(at_8000, at_800, *, quiet: bool = False) -> Feed
                            atol=2.0, rtol=0, quiet=True,
                            hint="take np.argmax of np.abs(np.fft.rfft(z)) and multiply by rate / z.size.")
     if not first.right:
-        return wrong("01.3", first.message, quiet=quiet)
+        return tell(first, quiet=quiet)
     low = as_number(at_800)
     if low is None or not 0 <= low <= 400:
         return wrong("01.3", f"at 800 Hz you found {at_800!r}, but nothing above 400 Hz (the Nyquist frequency "

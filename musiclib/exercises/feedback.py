@@ -81,7 +81,8 @@ def registers(exercise: str, title: str):
 
     def wrap(func: Callable[..., Feedback]) -> Callable[..., Feedback]:
         if exercise in REGISTRY:
-            raise ValueError(f"exercise {exercise} has two checks: {REGISTRY[exercise].check.__name__}, {func.__name__}")
+            first = REGISTRY[exercise].check.__name__
+            raise ValueError(f"exercise {exercise} has two checks: {first}, {func.__name__}")
         REGISTRY[exercise] = Exercise(exercise, title, func)
         return func
 
@@ -98,10 +99,25 @@ def is_missing(answer) -> bool:
 def say(exercise: str, status: str, message: str, *, quiet: bool = False) -> Feedback:
     """Make the feedback, print its line (unless ``quiet``) and return it."""
     message = " ".join(str(message).split())  # always one line
-    feedback = Feedback(exercise, status, message)
+    return tell(Feedback(exercise, status, message), quiet=quiet)
+
+
+def tell(feedback: Feedback, *, quiet: bool = False) -> Feedback:
+    """Print a feedback made quietly (unless ``quiet``) and return it."""
     if not quiet:
         print(feedback)
     return feedback
+
+
+def verdict(exercise: str, parts: Iterable[Feedback], praise: str, *, quiet: bool = False) -> Feedback:
+    """The feedback on an answer in several parts: the first part that is not right, else ``praise``.
+
+    ``parts`` are the quiet comparisons of each part, in the order the learner should fix them.
+    """
+    for part in parts:
+        if not part.right:
+            return tell(part, quiet=quiet)
+    return right(exercise, praise, quiet=quiet)
 
 
 def missing(exercise: str, what: str = "your answer", *, quiet: bool = False) -> Feedback:
@@ -131,6 +147,11 @@ def as_number(answer) -> float | None:
     return float(value.reshape(()))
 
 
+def _praised(message: str, praise: str) -> str:
+    """The right-answer line of a comparison, with the check's own remark appended."""
+    return f"{message[:-1]} — {praise}" if praise else message
+
+
 def describe(answer) -> str:
     """A short repr of an answer for a feedback line (at most 40 characters)."""
     text = repr(answer)
@@ -147,12 +168,15 @@ def compare_number(
     rtol: float = 0.01,
     atol: float = 0.0,
     hint: str,
+    praise: str = "",
     quiet: bool = False,
 ) -> Feedback:
     """Check a numeric answer against ``expected`` within ``rtol``/``atol``.
 
     The wrong-answer line says how far off the answer is and, when it is off by a round
     factor (1000, 60, 2, ...), suggests the usual mistake: units or a missing division.
+    ``praise`` (in this and the other comparisons) is appended to the right-answer line: what
+    the right answer means.
     """
     if is_missing(answer):
         return missing(exercise, what, quiet=quiet)
@@ -164,7 +188,7 @@ def compare_number(
         return wrong(exercise, f"{what} is {value}; look for a division by zero or a log of 0. {hint}",
                      quiet=quiet)
     if math.isclose(value, expected, rel_tol=rtol, abs_tol=atol):
-        return right(exercise, f"{what} = {value:.6g}{unit_text}.", quiet=quiet)
+        return right(exercise, _praised(f"{what} = {value:.6g}{unit_text}.", praise), quiet=quiet)
     factor = _round_factor(value, expected)
     why = f" (off by a factor of {factor}: check the units and what you divide by)" if factor else ""
     return wrong(exercise, f"{what} = {value:.6g}{unit_text} is not it{why}; {hint}", quiet=quiet)
@@ -190,6 +214,7 @@ def compare_array(
     rtol: float = 1e-4,
     atol: float = 1e-6,
     hint: str,
+    praise: str = "",
     quiet: bool = False,
 ) -> Feedback:
     """Check an array answer: type, shape (a transposed answer is named as such), values."""
@@ -212,7 +237,7 @@ def compare_array(
         return wrong(exercise, f"{what} contains NaN or infinite values; look for a division by zero or a log of 0. "
                      f"{hint}", quiet=quiet)
     if np.allclose(squeezed, expected, rtol=rtol, atol=atol):
-        return right(exercise, f"{what} matches, shape {expected.shape}.", quiet=quiet)
+        return right(exercise, _praised(f"{what} matches, shape {expected.shape}.", praise), quiet=quiet)
     worst = float(np.max(np.abs(squeezed - expected)))
     close = np.isclose(squeezed, expected, rtol=rtol, atol=atol).mean()
     return wrong(exercise, f"{what} differs from the reference by up to {worst:.4g} "
@@ -252,6 +277,7 @@ def compare_set(
     *,
     what: str,
     hint: str,
+    praise: str = "",
     quiet: bool = False,
 ) -> Feedback:
     """Check an answer that is a collection (list, set, Series, Index) of names, order ignored."""
@@ -262,7 +288,7 @@ def compare_set(
                      quiet=quiet)
     given, expected = {str(a) for a in answer}, {str(e) for e in expected}
     if given == expected:
-        return right(exercise, f"{what}: all {len(expected)} found.", quiet=quiet)
+        return right(exercise, _praised(f"{what}: all {len(expected)} found.", praise), quiet=quiet)
     lacking, extra = sorted(expected - given), sorted(given - expected)
     parts = []
     if lacking:

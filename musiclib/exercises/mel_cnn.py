@@ -7,7 +7,18 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from .feedback import Feedback, describe, compare_array, compare_number, is_missing, missing, registers, right, wrong
+from .feedback import (
+    Feedback,
+    compare_array,
+    compare_number,
+    describe,
+    is_missing,
+    missing,
+    registers,
+    right,
+    tell,
+    wrong,
+)
 
 __all__ = ["check_applied_transforms", "check_masked_fraction"]
 
@@ -66,7 +77,7 @@ def check_applied_transforms(applied, most_often, *, seeds, strength: str = "str
     result = compare_array("06.1", applied, expected.to_numpy(), what="applied", rtol=0, atol=1e-9,
                            hint=hint, quiet=True)
     if not result.right:
-        return wrong("06.1", result.message, quiet=quiet)
+        return tell(result, quiet=quiet)
     if not isinstance(most_often, str) or _key(most_often) is None:
         return wrong("06.1", f"most_often should name one transform ({', '.join(expected.index)}), got "
                      f"{describe(most_often)}.", quiet=quiet)
@@ -102,12 +113,9 @@ def check_masked_fraction(masked_fraction, *, segment: np.ndarray, masked: np.nd
         return wrong("06.3", f"masked (shape {np.shape(masked)}) and segment (shape {np.shape(segment)}) do not "
                      "line up; pass the segment and the layer's output for it.", quiet=quiet)
     expected = float(np.mean(changed))
-    result = compare_number(
+    return compare_number(
         "06.3", masked_fraction, expected, what="masked_fraction", rtol=1e-6, atol=1e-9,
         hint="compare the masked copies with the segment cell by cell (masked != segment) and take the mean: "
              "a share of all cells, between 0 and 1, not a count of cells or of masked bands.",
-        quiet=True)
-    if not result.right:
-        return wrong("06.3", result.message, quiet=quiet)
-    return right("06.3", f"masked_fraction = {expected:.3f}: in training the network sees about {1 - expected:.0%} "
-                 "of each segment, a different part every batch.", quiet=quiet)
+        praise=f"in training the network sees about {1 - expected:.0%} of each segment, a different part "
+               "every batch.", quiet=quiet)

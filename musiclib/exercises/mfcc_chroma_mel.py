@@ -9,14 +9,14 @@ import pandas as pd
 
 from .feedback import (
     Feedback,
-    describe,
     compare_array,
     compare_choice,
     compare_set,
+    describe,
     is_missing,
     missing,
     registers,
-    right,
+    tell,
     wrong,
 )
 
@@ -43,11 +43,9 @@ def check_mfcc_by_hand(mfcc_by_hand, features: Mapping[str, np.ndarray], config=
             f"{cfg.top_db} dB below the loudest value), then scipy.fft.dct(..., type=2, norm='ortho', axis=0) "
             f"and keep the first {cfg.n_mfcc} rows.")
     feedback = compare_array("03.1", mfcc_by_hand, expected, what="mfcc_by_hand", rtol=1e-4, atol=2e-3,
-                             hint=hint, quiet=True)
-    if feedback.right:
-        return right("03.1", f"{feedback.message[:-1]}: the MFCC is a DCT of the log-mel spectrum.", quiet=quiet)
-    slip = _mfcc_slip(mfcc_by_hand, features["mel"], cfg, expected.shape)
-    return wrong("03.1", slip or feedback.message, quiet=quiet)
+                             hint=hint, praise="the MFCC is a DCT of the log-mel spectrum.", quiet=True)
+    slip = None if feedback.right else _mfcc_slip(mfcc_by_hand, features["mel"], cfg, expected.shape)
+    return wrong("03.1", slip, quiet=quiet) if slip else tell(feedback, quiet=quiet)
 
 
 def _mfcc_slip(answer, mel, cfg, shape) -> str | None:
@@ -138,10 +136,8 @@ def check_rotated_chroma(rotated, chroma_means, *, quiet: bool = False) -> Feedb
     expected = values[np.arange(len(values))[:, None], (rows[None, :] + shift[:, None]) % values.shape[1]]
     hint = "for each clip, np.roll(row, -np.argmax(row)): the strongest pitch class to column 0, order kept."
     feedback = compare_array("03.4", rotated, expected, what="rotated", rtol=1e-6, atol=1e-9, hint=hint,
-                             quiet=True)
-    if feedback.right:
-        return right("03.4", f"{feedback.message[:-1]}: column k is now 'k semitones above the strongest "
-                     "pitch class', whatever the key.", quiet=quiet)
+                             praise="column k is now 'k semitones above the strongest pitch class', whatever "
+                             "the key.", quiet=True)
     if feedback.status == "wrong":
         try:
             value = np.asarray(rotated, dtype=np.float64)
@@ -156,4 +152,4 @@ def check_rotated_chroma(rotated, chroma_means, *, quiet: bool = False) -> Feedb
                 return wrong("03.4", "rotated is sorted, which throws away which interval each value sits "
                              "at; rotate (np.roll) instead, keeping the circular order of the pitch classes.",
                              quiet=quiet)
-    return wrong("03.4", feedback.message, quiet=quiet)
+    return tell(feedback, quiet=quiet)

@@ -5,7 +5,18 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .feedback import Feedback, describe, as_number, compare_number, is_missing, missing, registers, right, wrong
+from .feedback import (
+    Feedback,
+    as_number,
+    compare_number,
+    describe,
+    is_missing,
+    missing,
+    registers,
+    right,
+    tell,
+    wrong,
+)
 
 __all__ = ["check_parameter_extremes", "check_layer_parameters", "check_deeper_ann"]
 
@@ -64,7 +75,7 @@ def check_layer_parameters(dense_by_hand, conv_by_hand, *, dense_layer, conv_lay
                          "(one per unit or filter).", quiet=quiet)
         result = compare_number("05.2", answer, expected, what=what, rtol=0, quiet=True, hint=how + ".")
         if not result.right:
-            return wrong("05.2", result.message, quiet=quiet)
+            return tell(result, quiet=quiet)
     return right("05.2", f"{int(dense_layer.count_params()):,} for {dense_layer.name} and "
                  f"{int(conv_layer.count_params()):,} for {conv_layer.name}: a dense layer pays for every "
                  "input, a convolution only for its small kernel, shared across the whole segment.", quiet=quiet)
@@ -97,11 +108,8 @@ def check_deeper_ann(deeper_accuracy, *, model, data, quiet: bool = False) -> Fe
             if np.isclose(value, scores[key], atol=1e-9):
                 return wrong("05.3", f"{value:.3f} is {name}; report accuracy_recording (mean probability per "
                              "recording), the course's headline number.", quiet=quiet)
-    result = compare_number("05.3", deeper_accuracy, expected, what="deeper_accuracy", rtol=0, atol=1e-9,
+    return compare_number("05.3", deeper_accuracy, expected, what="deeper_accuracy", rtol=0, atol=1e-9,
                             hint="predict the test side with ml.evaluate.predict_proba, then take "
                                  "accuracy_recording from ml.evaluate.evaluate_split(proba, y, groups).",
-                            quiet=True)
-    if not result.right:
-        return wrong("05.3", result.message, quiet=quiet)
-    return right("05.3", f"deeper_accuracy = {expected:.3f} on {len(np.unique(data.meta['test']['group']))} test "
-                 "recordings.", quiet=quiet)
+                          praise=f"on {len(np.unique(data.meta['test']['group']))} test recordings.",
+                          quiet=quiet)

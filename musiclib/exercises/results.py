@@ -102,13 +102,11 @@ def check_vote_gain(vote_gain, results: pd.DataFrame, *, quiet: bool = False) ->
         if np.allclose(array / 100, vote - segment, atol=1e-9):
             return wrong("07.2", "give the gain as a fraction of 1 (like the accuracy columns), not in %.",
                          quiet=quiet)
-    feedback = compare_array("07.2", value, vote - segment, what="vote_gain", atol=1e-9, hint=hint, quiet=True)
-    if not feedback.right:
-        return wrong("07.2", feedback.message, quiet=quiet)
     gain = vote - segment
-    return right("07.2", f"voting changes accuracy by {gain.min():+.3f} to {gain.max():+.3f} "
-                 f"({int((gain > 1e-9).sum())} experiments gain, {int((np.abs(gain) <= 1e-9).sum())} unchanged).",
-                 quiet=quiet)
+    return compare_array("07.2", value, gain, what="vote_gain", atol=1e-9, hint=hint, quiet=quiet,
+                         praise=f"voting changes accuracy by {gain.min():+.3f} to {gain.max():+.3f} "
+                         f"({int((gain > 1e-9).sum())} experiments gain, {int((np.abs(gain) <= 1e-9).sum())} "
+                         "unchanged).")
 
 
 @registers("07.3", "experiments within two standard errors of the best")
@@ -129,12 +127,10 @@ def check_within_noise(within_noise, results: pd.DataFrame, *, quiet: bool = Fal
     expected = results.loc[accuracy >= p - 2 * se - 1e-12, "experiment"].astype(str)
     if isinstance(within_noise, pd.DataFrame) and "experiment" in within_noise:
         within_noise = within_noise["experiment"]
-    feedback = compare_set(
+    return compare_set(
         "07.3", within_noise, expected, what="experiments within two standard errors of the best",
         hint=f"the standard error is sqrt(p * (1 - p) / n) with p = {p:.3f} (the best accuracy) and n = {n} "
              "(its n_test_recordings); keep every experiment whose test_accuracy_recording is at least "
-             "p - 2 * se, the best one included.", quiet=True)
-    if not feedback.right:
-        return wrong("07.3", feedback.message, quiet=quiet)
-    return right("07.3", f"{len(expected)} of {len(results)} experiments lie within 2 x {se:.3f} of the best "
-                 f"({p:.3f}): one split cannot rank them.", quiet=quiet)
+             "p - 2 * se, the best one included.",
+        praise=f"{len(expected)} of {len(results)} experiments lie within 2 x {se:.3f} of the best ({p:.3f}): "
+               "one split cannot rank them.", quiet=quiet)

@@ -6,7 +6,16 @@ import numpy as np
 import pandas as pd
 
 from .feedback import (
-    Feedback, describe, as_number, compare_array, compare_number, is_missing, missing, registers, right, wrong,
+    Feedback,
+    as_number,
+    compare_array,
+    compare_number,
+    describe,
+    is_missing,
+    missing,
+    registers,
+    verdict,
+    wrong,
 )
 
 __all__ = ["check_segments_per_clip", "check_vote_accuracy", "check_leak_gaps"]
@@ -31,16 +40,13 @@ def check_segments_per_clip(segments_30s, segments_here, *, meta: pd.DataFrame, 
              "(ml.features.segment_starts).")
     first = compare_number("04.1", segments_30s, expected_30, what="segments_30s", rtol=0, quiet=True,
                            hint="count ml.features.segment_starts(config.n_frames(30 * SR), config); " + whole)
-    if not first.right:
-        return wrong("04.1", first.message, quiet=quiet)
     track = meta["track_id"].iloc[0]
     expected_here = int((meta["track_id"] == track).sum())
     here = compare_number("04.1", segments_here, expected_here, what="segments_here", rtol=0, quiet=True,
                           hint=f"count the rows of meta whose track_id is {track!r}; " + whole)
-    if not here.right:
-        return wrong("04.1", here.message, quiet=quiet)
-    return right("04.1", f"a 30 s clip gives {expected_30} segments of {cfg.segment_seconds:g} s, the first clip "
-                 f"here {expected_here}: the rest of a clip too short for a whole segment is left out.", quiet=quiet)
+    return verdict("04.1", [first, here], f"a 30 s clip gives {expected_30} segments of {cfg.segment_seconds:g} s, "
+                   f"the first clip here {expected_here}: the rest of a clip too short for a whole segment is "
+                   "left out.", quiet=quiet)
 
 
 @registers("04.2", "recording accuracy by majority vote")
@@ -70,16 +76,12 @@ def check_vote_accuracy(vote_accuracy, n_differ, *, proba: np.ndarray, y_true: n
                          quiet=quiet)
     first = compare_number("04.2", vote_accuracy, expected, what="vote_accuracy", rtol=0, atol=1e-9,
                            hint=hint, quiet=True)
-    if not first.right:
-        return wrong("04.2", first.message, quiet=quiet)
     differ = int(np.sum(by_vote != by_mean))
     second = compare_number("04.2", n_differ, differ, what="n_differ", rtol=0, quiet=True,
                             hint="count the recordings whose predicted class differs between how=\"vote\" and "
                                  "how=\"mean\" (a count of recordings, not of segments or a share).")
-    if not second.right:
-        return wrong("04.2", second.message, quiet=quiet)
-    return right("04.2", f"by vote {expected:.3f}, by mean probability {by_mean_accuracy:.3f}; the two rules "
-                 f"disagree on {differ} of {len(truth)} test recordings.", quiet=quiet)
+    return verdict("04.2", [first, second], f"by vote {expected:.3f}, by mean probability {by_mean_accuracy:.3f}; "
+                   f"the two rules disagree on {differ} of {len(truth)} test recordings.", quiet=quiet)
 
 
 @registers("04.3", "leaky minus honest accuracy, seed by seed")
@@ -109,9 +111,6 @@ def check_leak_gaps(gaps, study: pd.DataFrame, *, quiet: bool = False) -> Feedba
     if reversed_sign and not np.allclose(expected, 0):
         return wrong("04.3", "the sign is reversed: take the leaky accuracy minus the honest one, so that a "
                      "positive gap means the leak inflated the score.", quiet=quiet)
-    result = compare_array("04.3", gaps, expected, what="gaps", hint=hint, quiet=True)
-    if not result.right:
-        return wrong("04.3", result.message, quiet=quiet)
-    return right("04.3", f"{len(expected)} gaps from {expected.min():+.3f} to {expected.max():+.3f}, mean "
-                 f"{expected.mean():+.3f}; positive on {int((expected > 0).sum())} of {len(expected)} seeds.",
-                 quiet=quiet)
+    return compare_array("04.3", gaps, expected, what="gaps", hint=hint, quiet=quiet,
+                         praise=f"{len(expected)} gaps from {expected.min():+.3f} to {expected.max():+.3f}, mean "
+                         f"{expected.mean():+.3f}; positive on {int((expected > 0).sum())} of {len(expected)} seeds.")

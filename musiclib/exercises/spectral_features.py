@@ -9,16 +9,16 @@ import pandas as pd
 
 from .feedback import (
     Feedback,
-    describe,
     as_number,
     compare_array,
     compare_choice,
     compare_number,
     compare_set,
+    describe,
     is_missing,
     missing,
     registers,
-    right,
+    tell,
     wrong,
 )
 
@@ -45,14 +45,11 @@ def check_centroid_by_hand(centroid, y: np.ndarray, config=None, *, quiet: bool 
             "magnitude np.abs(librosa.stft(y, n_fft=config.n_fft, hop_length=config.hop_length)) and "
             "divide by the sum of the magnitudes of the frame (axis=0: frequency runs down the rows).")
     feedback = compare_array("02.1", centroid, expected, what="centroid", rtol=1e-3, atol=1e-2, hint=hint,
-                             quiet=True)
-    if feedback.right:
-        return right("02.1", f"{feedback.message[:-1]}: your centroid and musiclib's agree, frame by frame.",
-                     quiet=quiet)
+                             praise="your centroid and musiclib's agree, frame by frame.", quiet=True)
     if feedback.status == "wrong" and _matches_power_weighting(centroid, y, cfg):
         return wrong("02.1", "centroid is weighted by the power |X|² — the centroid weights each "
                      "frequency by the magnitude |X| (np.abs of the STFT, not squared).", quiet=quiet)
-    return wrong("02.1", feedback.message, quiet=quiet)
+    return tell(feedback, quiet=quiet)
 
 
 def _matches_power_weighting(centroid, y: np.ndarray, cfg) -> bool:
@@ -120,14 +117,12 @@ def check_accuracy_shift(accuracy_shift, baseline: pd.DataFrame, resplit: pd.Dat
                      "before the largest.", quiet=quiet)
     n_test = int(resplit["n_test"].iloc[0]) if "n_test" in resplit else None
     per_clip = f"; one of its {n_test} test clips is {100 / n_test:.1f} points" if n_test else ""
-    feedback = compare_number(
+    return compare_number(
         "02.3", accuracy_shift, expected, what="accuracy_shift", rtol=0, atol=1e-6,
         hint="for each model take |test_accuracy on the new split - test_accuracy in baseline|, then the "
-             "largest (a fraction, not percent).", quiet=True)
-    if feedback.right:
-        return right("02.3", f"the test accuracy of {change.idxmax()} moved by {expected:.3f} with nothing "
-                     f"changed but the split{per_clip}.", quiet=quiet)
-    return wrong("02.3", feedback.message, quiet=quiet)
+             "largest (a fraction, not percent).",
+        praise=f"the test accuracy of {change.idxmax()} moved by {expected:.3f} with nothing changed but the "
+               f"split{per_clip}.", quiet=quiet)
 
 
 @registers("02.4", "mean and std columns of the spectral features")

@@ -43,12 +43,9 @@ def check_kl_term(kl_test, vae, x_test: np.ndarray, y_test: np.ndarray, *, quiet
         if math.isclose(value, -expected, rel_tol=1e-3):
             return wrong("08.1", f"kl_test = {value:.4g} has the wrong sign: a KL divergence is never "
                          "negative (the formula starts with -0.5).", quiet=quiet)
-    feedback = compare_number("08.1", kl_test, expected, what="kl_test", unit="nats", rtol=1e-3, hint=hint,
-                              quiet=True)
-    if not feedback.right:
-        return wrong("08.1", feedback.message, quiet=quiet)
-    return right("08.1", f"{feedback.message[:-1]} per segment: about {expected / _latent_dim(vae):.2f} nats "
-                 "per latent dimension — how much information the codes carry beyond the prior.", quiet=quiet)
+    return compare_number("08.1", kl_test, expected, what="kl_test", unit="nats per segment", rtol=1e-3,
+                          hint=hint, praise=f"about {expected / _latent_dim(vae):.2f} nats per latent dimension: "
+                          "how much information the codes carry beyond the prior.", quiet=quiet)
 
 
 def _latent_dim(vae) -> int:
@@ -81,11 +78,9 @@ def check_seed_spread(seed_spread, vae, *, label, seeds, quiet: bool = False) ->
             return wrong("08.2", f"seed_spread = {value:.4g} is the spread over all cells of all samples "
                          "together (it mixes loud and quiet cells); take the std across samples, axis=0, "
                          "then the mean over cells.", quiet=quiet)
-    feedback = compare_number("08.2", seed_spread, expected, what="seed_spread", rtol=1e-3, hint=hint, quiet=True)
-    if not feedback.right:
-        return wrong("08.2", feedback.message, quiet=quiet)
-    return right("08.2", f"{feedback.message[:-1]} across {len(seeds)} seeds (in [0, 1] units; one unit is the "
-                 "whole training range in dB).", quiet=quiet)
+    return compare_number("08.2", seed_spread, expected, what="seed_spread", rtol=1e-3, hint=hint,
+                          praise=f"across {len(seeds)} seeds (in [0, 1] units; one unit is the whole training "
+                          "range in dB).", quiet=quiet)
 
 
 @registers("08.3", "level of the loudest cell after normalising a segment by its own min and max")
@@ -116,12 +111,10 @@ def check_peak_shift(peak_shift_db, segment: np.ndarray, stats: dict, *, quiet: 
         if math.isclose(value, float(np.mean(back - db)), rel_tol=1e-3, abs_tol=1e-3):
             return wrong("08.3", "that is the average change over all cells; the question is about the "
                          "loudest cell: compare the .max() of the two versions.", quiet=quiet)
-    feedback = compare_number(
-        "08.3", peak_shift_db, expected, what="peak_shift_db", unit="dB", rtol=1e-3, atol=1e-3, quiet=True,
+    return compare_number(
+        "08.3", peak_shift_db, expected, what="peak_shift_db", unit="dB", rtol=1e-3, atol=1e-3,
         hint="take db = ml.vae.denormalise(segment, data.stats), rescale it by its own min and max to [0, 1], "
-             "denormalise that with data.stats again, and subtract the maximum of db from its maximum.")
-    if not feedback.right:
-        return wrong("08.3", feedback.message, quiet=quiet)
-    return right("08.3", f"{feedback.message[:-1]}: whatever its real level, the segment's loudest cell is "
-                 f"pushed up to the loudest of the whole training set ({float(stats['max']):.1f} dB) and its "
-                 f"quietest down to the training minimum ({float(stats['min']):.1f} dB).", quiet=quiet)
+             "denormalise that with data.stats again, and subtract the maximum of db from its maximum.",
+        praise=f"whatever its real level, the segment's loudest cell is pushed up to the loudest of the whole "
+               f"training set ({float(stats['max']):.1f} dB) and its quietest down to the training minimum "
+               f"({float(stats['min']):.1f} dB).", quiet=quiet)
