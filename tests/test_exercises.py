@@ -9,6 +9,8 @@ from __future__ import annotations
 import ast
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -108,6 +110,12 @@ def test_verdict_names_the_first_part_that_is_not_right(capsys):
 def test_feedback_is_not_displayed_twice_in_a_notebook():
     # The check prints; IPython must not show the returned object as Out[n] as well.
     assert fb.Feedback("00.1", "right", "x")._ipython_display_() is None
+
+
+def test_importing_the_checks_loads_neither_tensorflow_nor_librosa():
+    code = ("import sys, musiclib.exercises, musiclib.student; "
+            "assert not {'tensorflow', 'keras', 'librosa'} & set(sys.modules), 'heavy import'")
+    subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_registering_twice_is_an_error():
