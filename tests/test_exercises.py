@@ -118,6 +118,15 @@ def test_importing_the_checks_loads_neither_tensorflow_nor_librosa():
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
+def test_a_check_reports_every_argument_still_left_as_placeholder(capsys):
+    y = np.zeros(22050, dtype=np.float32)
+    result = ml.exercises.check_clip_duration(..., y=..., sr=22050)
+    assert result.missing and "with duration_s and y," in str(result)
+    assert capsys.readouterr().out == f"{result}\n"
+    assert ml.exercises.check_clip_duration(1.0, y=y, sr=22050, quiet=True).right
+    assert ml.exercises.check_clip_duration.__name__ == "check_clip_duration"
+
+
 def test_registering_twice_is_an_error():
     with pytest.raises(ValueError, match="two checks"):
         fb.registers("00.1", "again")(lambda answer: None)

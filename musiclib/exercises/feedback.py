@@ -14,6 +14,8 @@ whatever its type: a learner's typo is feedback, not a traceback.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -77,14 +79,30 @@ REGISTRY: dict[str, Exercise] = {}
 
 
 def registers(exercise: str, title: str):
-    """Decorator: record a check function under its exercise number (``"02.1"``)."""
+    """Decorator: record a check function under its exercise number (``"02.1"``).
+
+    The registered check reports "no answer yet", naming them, when any of its arguments is
+    still ``...``: the answer itself, or something else the learner was to build (a model,
+    a folder) that the student version also leaves as ``...``. The check's own body never
+    sees a placeholder.
+    """
 
     def wrap(func: Callable[..., Feedback]) -> Callable[..., Feedback]:
         if exercise in REGISTRY:
             first = REGISTRY[exercise].check.__name__
             raise ValueError(f"exercise {exercise} has two checks: {first}, {func.__name__}")
-        REGISTRY[exercise] = Exercise(exercise, title, func)
-        return func
+        signature = inspect.signature(func)
+
+        @functools.wraps(func)
+        def check(*args, **kwargs) -> Feedback:
+            given = signature.bind(*args, **kwargs).arguments
+            lacking = [name for name, value in given.items() if is_missing(value)]
+            if lacking:
+                return missing(exercise, " and ".join(lacking), quiet=bool(given.get("quiet", False)))
+            return func(*args, **kwargs)
+
+        REGISTRY[exercise] = Exercise(exercise, title, check)
+        return check
 
     return wrap
 

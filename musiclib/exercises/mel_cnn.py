@@ -7,18 +7,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from .feedback import (
-    Feedback,
-    compare_array,
-    compare_number,
-    describe,
-    is_missing,
-    missing,
-    registers,
-    right,
-    tell,
-    wrong,
-)
+from .feedback import Feedback, compare_array, compare_number, describe, registers, right, tell, wrong
 
 __all__ = ["check_applied_transforms", "check_masked_fraction"]
 
@@ -59,8 +48,6 @@ def check_applied_transforms(applied, most_often, *, seeds, strength: str = "str
     ``waveform_augmenter(strength)`` inside ``seeded_global_rng(seed)`` applied it: a dict
     or Series keyed by transform (audiomentations class names are fine too), or five counts
     in that order. ``most_often``: the transform applied most often (any of a tie)."""
-    if is_missing(applied) or is_missing(most_often):
-        return missing("06.1", "applied and most_often", quiet=quiet)
     seeds = list(seeds)
     n = len(seeds)
     expected = applied_counts(strength, seeds)
@@ -105,8 +92,6 @@ def check_masked_fraction(masked_fraction, *, segment: np.ndarray, masked: np.nd
     """``masked_fraction``: the share (0-1) of the time-frequency cells of ``masked`` (one or
     more masked copies of ``segment``, shape ``(copies, frames, bins)``) that the layer
     changed, over all copies together."""
-    if is_missing(masked_fraction):
-        return missing("06.3", "masked_fraction", quiet=quiet)
     try:
         changed = np.asarray(masked) != np.asarray(segment)
     except ValueError:

@@ -7,18 +7,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .feedback import (
-    Feedback,
-    compare_array,
-    compare_choice,
-    compare_set,
-    describe,
-    is_missing,
-    missing,
-    registers,
-    tell,
-    wrong,
-)
+from .feedback import Feedback, compare_array, compare_choice, compare_set, describe, registers, tell, wrong
 
 __all__ = ["check_mfcc_by_hand", "check_better_family", "check_smallest_set", "check_rotated_chroma"]
 
@@ -35,8 +24,6 @@ def check_mfcc_by_hand(mfcc_by_hand, features: Mapping[str, np.ndarray], config=
     """
     from ..features import _config
 
-    if is_missing(mfcc_by_hand):
-        return missing("03.1", f"mfcc_by_hand, an array of shape {np.shape(features['mfcc'])}", quiet=quiet)
     cfg = _config(config)
     expected = np.asarray(features["mfcc"], dtype=np.float64)
     hint = (f"take librosa.power_to_db(mel, top_db={cfg.top_db}) (dB relative to 1.0, at most "
@@ -88,8 +75,6 @@ def check_better_family(better_family, table: pd.DataFrame, pair: Sequence[str],
     from ..baselines import pair_separability
 
     names = list(families)
-    if is_missing(better_family):
-        return missing("03.2", f"better_family, one of {', '.join(names)}", quiet=quiet)
     scores = pair_separability(table, [tuple(pair)], families, seed=seed).iloc[0]
     expected = str(scores.idxmax())
     listing = ", ".join(f"{name} {scores[name]:.2f}" for name in names)
@@ -107,8 +92,6 @@ def check_smallest_set(smallest_set, selection: pd.DataFrame, *, quiet: bool = F
     ``selection`` is the table ``ml.baselines.forward_selection`` returned (your run with
     the other model); order of the names is ignored.
     """
-    if is_missing(smallest_set) or is_missing(selection):
-        return missing("03.3", "smallest_set, a list of feature group names", quiet=quiet)
     if not isinstance(selection, pd.DataFrame) or not {"step", "added", "sufficient"} <= set(selection.columns):
         return wrong("03.3", f"selection should be the table ml.baselines.forward_selection returns, got "
                      f"{describe(selection)}.", quiet=quiet)
@@ -128,8 +111,6 @@ def check_rotated_chroma(rotated, chroma_means, *, quiet: bool = False) -> Feedb
     shape, row ``i`` equal to ``np.roll(row_i, -np.argmax(row_i))``: column 0 the strongest
     pitch class, column k the pitch class k semitones above it.
     """
-    if is_missing(rotated):
-        return missing("03.4", "rotated, an array of shape (clips, 12)", quiet=quiet)
     values = np.asarray(chroma_means, dtype=np.float64)
     shift = values.argmax(axis=1)
     rows = np.arange(values.shape[1])

@@ -5,18 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .feedback import (
-    Feedback,
-    as_number,
-    compare_number,
-    describe,
-    is_missing,
-    missing,
-    registers,
-    right,
-    tell,
-    wrong,
-)
+from .feedback import Feedback, as_number, compare_number, describe, registers, right, tell, wrong
 
 __all__ = ["check_parameter_extremes", "check_layer_parameters", "check_deeper_ann"]
 
@@ -36,8 +25,6 @@ def _pick(answer, names: list[str], what: str):
 def check_parameter_extremes(most, fewest, results: pd.DataFrame, *, quiet: bool = False) -> Feedback:
     """``most``, ``fewest``: the ``experiment`` names (strings) of the rows of ``results``
     with the most and the fewest ``parameters``. Ties: any of the tied rows is right."""
-    if is_missing(most) or is_missing(fewest):
-        return missing("05.1", "most and fewest (experiment names)", quiet=quiet)
     names = [str(n) for n in results["experiment"]]
     count = dict(zip(names, results["parameters"].astype(int)))
     top, bottom = max(count.values()), min(count.values())
@@ -59,8 +46,6 @@ def check_layer_parameters(dense_by_hand, conv_by_hand, *, dense_layer, conv_lay
     """``dense_by_hand``: weights plus biases of ``dense_layer`` (a built Keras ``Dense``);
     ``conv_by_hand``: the same for ``conv_layer`` (a built Keras ``Conv2D``). Both counts of
     numbers the layer learns, computed from its input size, units / filters and kernel size."""
-    if is_missing(dense_by_hand) or is_missing(conv_by_hand):
-        return missing("05.2", "dense_by_hand and conv_by_hand", quiet=quiet)
     checks = (
         (dense_by_hand, dense_layer, "dense_by_hand", int(dense_layer.units),
          "inputs x units weights, plus one bias per unit (the layer's inputs: the flattened segment)"),
@@ -88,8 +73,6 @@ def check_deeper_ann(deeper_accuracy, *, model, data, quiet: bool = False) -> Fe
     (the :class:`~musiclib.experiments.PreparedData` it was trained on, held in memory)."""
     from ..evaluate import evaluate_split, predict_proba
 
-    if is_missing(deeper_accuracy):
-        return missing("05.3", "deeper_accuracy", quiet=quiet)
     widths = [getattr(layer, "units", None) for layer in getattr(model, "layers", [])]
     hidden = [w for w in widths[:-1] if w is not None]
     if 32 not in hidden:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .feedback import Feedback, describe, is_missing, missing, registers, right, wrong
+from .feedback import Feedback, describe, registers, right, wrong
 
 __all__ = ["check_quiet_label", "check_tampered_bundle"]
 
@@ -23,8 +23,6 @@ def check_quiet_label(quiet_label, quiet_path, bundle, *, peak: float = 0.05, or
     from ..errors import MusiclibError
     from ..predict import predict_file
 
-    if is_missing(quiet_label) or is_missing(quiet_path):
-        return missing("09.2", "quiet_path and quiet_label", quiet=quiet)
     if not isinstance(quiet_path, (str, os.PathLike)) or not Path(quiet_path).is_file():
         return wrong("09.2", f"quiet_path should be the path of the file you wrote, got {describe(quiet_path)}; "
                      "ml.audio.write_audio returns it.", quiet=quiet)
@@ -73,8 +71,6 @@ def check_tampered_bundle(refusal, tampered_dir, bundle_dir, *, quiet: bool = Fa
 
     from ..predict import BundleError, load_bundle
 
-    if is_missing(refusal) or is_missing(tampered_dir):
-        return missing("09.3", "tampered_dir and refusal", quiet=quiet)
     if not isinstance(tampered_dir, (str, os.PathLike)) or not Path(tampered_dir).is_dir():
         return wrong("09.3", f"tampered_dir should be the folder of your copy, got {describe(tampered_dir)}; "
                      "make it with shutil.copytree(bundle_dir, ...).", quiet=quiet)

@@ -7,8 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from .feedback import (Feedback, describe, compare_array, compare_set, is_missing, missing, registers, right,
-                       wrong)
+from .feedback import Feedback, compare_array, compare_set, describe, registers, right, wrong
 
 __all__ = ["check_most_efficient", "check_vote_gain", "check_within_noise"]
 
@@ -21,8 +20,6 @@ def _rows_ok(results: pd.DataFrame, columns: list[str]) -> bool:
 def check_most_efficient(most_efficient, results: pd.DataFrame, *, quiet: bool = False) -> Feedback:
     """``most_efficient``: the ``experiment`` name (a string) with the highest
     ``test_accuracy_recording / parameters`` in ``results`` (ties: any of them)."""
-    if is_missing(most_efficient):
-        return missing("07.1", "the name of an experiment", quiet=quiet)
     columns = ["experiment", "test_accuracy_recording", "parameters"]
     if not _rows_ok(results, columns):
         return wrong("07.1", "the results table passed to the check has no experiments; run the cells of "
@@ -73,8 +70,6 @@ def check_vote_gain(vote_gain, results: pd.DataFrame, *, quiet: bool = False) ->
     """``vote_gain``: for every experiment, ``test_accuracy_recording_vote`` minus
     ``test_accuracy_segment`` (a fraction, not %), one value per row of ``results`` — a
     Series indexed by experiment, or an array in the table's row order."""
-    if is_missing(vote_gain):
-        return missing("07.2", "vote_gain", quiet=quiet)
     columns = ["experiment", "test_accuracy_segment", "test_accuracy_recording_vote", "test_accuracy_recording"]
     if not _rows_ok(results, columns):
         return wrong("07.2", "the results table passed to the check has no experiments; run the cells of "
@@ -114,8 +109,6 @@ def check_within_noise(within_noise, results: pd.DataFrame, *, quiet: bool = Fal
     """``within_noise``: the names of the experiments whose ``test_accuracy_recording`` is at
     least ``p - 2 * sqrt(p * (1 - p) / n)``, with ``p`` the best recording accuracy and ``n``
     that best experiment's ``n_test_recordings`` (the best one included)."""
-    if is_missing(within_noise):
-        return missing("07.3", "the experiment names", quiet=quiet)
     columns = ["experiment", "test_accuracy_recording", "n_test_recordings"]
     if not _rows_ok(results, columns):
         return wrong("07.3", "the results table passed to the check has no experiments; run the cells of "

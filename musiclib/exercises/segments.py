@@ -5,18 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .feedback import (
-    Feedback,
-    as_number,
-    compare_array,
-    compare_number,
-    describe,
-    is_missing,
-    missing,
-    registers,
-    verdict,
-    wrong,
-)
+from .feedback import Feedback, as_number, compare_array, compare_number, describe, registers, verdict, wrong
 
 __all__ = ["check_segments_per_clip", "check_vote_accuracy", "check_leak_gaps"]
 
@@ -32,8 +21,6 @@ def check_segments_per_clip(segments_30s, segments_here, *, meta: pd.DataFrame, 
     ``track_id``)."""
     from ..features import FeatureConfig, segment_starts
 
-    if is_missing(segments_30s) or is_missing(segments_here):
-        return missing("04.1", "segments_30s and segments_here", quiet=quiet)
     cfg = config if config is not None else FeatureConfig()
     expected_30 = len(segment_starts(cfg.n_frames(round(30 * cfg.sample_rate)), cfg))
     whole = ("only whole segments count: a piece shorter than segment_seconds is dropped, never padded "
@@ -58,8 +45,6 @@ def check_vote_accuracy(vote_accuracy, n_differ, *, proba: np.ndarray, y_true: n
     ``groups`` are the test side's, one row per segment."""
     from ..evaluate import recording_level
 
-    if is_missing(vote_accuracy) or is_missing(n_differ):
-        return missing("04.2", "vote_accuracy and n_differ", quiet=quiet)
     truth, by_vote = recording_level(proba, y_true, groups, how="vote")
     _, by_mean = recording_level(proba, y_true, groups, how="mean")
     expected = float(np.mean(by_vote == truth))
@@ -89,8 +74,6 @@ def check_leak_gaps(gaps, study: pd.DataFrame, *, quiet: bool = False) -> Feedba
     """``gaps``: for each seed of ``study`` (the table of ``ml.baselines.split_leak_study``),
     in increasing seed order, the 1-NN test accuracy of the split by segment minus that of
     the split by recording. A Series indexed by seed, an array or a list."""
-    if is_missing(gaps):
-        return missing("04.3", "gaps, one number per seed", quiet=quiet)
     table = study.pivot(index="seed", columns="split", values="accuracy").sort_index()
     expected = (table[LEAKY] - table[HONEST]).to_numpy()
     if isinstance(gaps, pd.DataFrame):
