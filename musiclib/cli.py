@@ -35,12 +35,14 @@ EXIT_USAGE = 2
 
 
 def _settings(args):
+    """The command's settings: unlike the notebooks, it uses every recording it is given."""
     from .config import settings
 
     return settings(
         profile=getattr(args, "profile", None),
         dataset=getattr(args, "dataset", None),
         seed=getattr(args, "seed", None),
+        share=False,
     )
 
 

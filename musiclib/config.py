@@ -66,6 +66,15 @@ class Profile:
     stream : bool
         Train segment networks from an on-disk array in batches rather than from memory
         (``musiclib.streaming``): GTZAN-sized data with bounded memory.
+    clip_net_epochs : int
+        Epochs at most for the dense network on clip features (source 001) when notebooks
+        02-03 compare it with the scikit-learn baselines; early stopping ends most sooner.
+    recordings_per_label : int or None
+        The notebooks' share of a large dataset: at most this many recordings per label,
+        drawn by recording with the seed (:func:`musiclib.datasets.take_share`). None: all.
+    seconds_per_recording : float or None
+        At most this many seconds of each recording the notebooks use (an excerpt from its
+        middle). None: the whole recording.
     description : str
         One line for humans.
     """
@@ -79,7 +88,21 @@ class Profile:
     patience: int = 10
     learning_rate: float | None = None
     stream: bool = False
+    clip_net_epochs: int = 300
+    recordings_per_label: int | None = None
+    seconds_per_recording: float | None = None
     description: str = ""
+
+    def share_rule(self) -> str:
+        """One line saying how much of a dataset the notebooks take in this profile."""
+        if self.recordings_per_label is None and self.seconds_per_recording is None:
+            return f"{self.name} uses every recording, whole"
+        parts = []
+        if self.recordings_per_label is not None:
+            parts.append(f"at most {self.recordings_per_label} recordings per label")
+        if self.seconds_per_recording is not None:
+            parts.append(f"at most {self.seconds_per_recording:g} s of each")
+        return f"{self.name} takes {' and '.join(parts)}; full uses all"
 
 
 PROFILES: dict[str, Profile] = {
@@ -90,6 +113,9 @@ PROFILES: dict[str, Profile] = {
         max_epochs=3,
         patience=2,
         learning_rate=1e-3,
+        clip_net_epochs=30,
+        recordings_per_label=4,
+        seconds_per_recording=4.0,
         description="unit tests: a handful of short clips, seconds per step",
     ),
     "fast": Profile(
@@ -99,6 +125,8 @@ PROFILES: dict[str, Profile] = {
         max_epochs=80,
         patience=15,
         learning_rate=1e-3,
+        recordings_per_label=10,
+        seconds_per_recording=10.0,
         description="CI and quick study: each notebook well under 2 minutes on a 2-core CPU",
     ),
     "full": Profile(
@@ -163,6 +191,11 @@ class Settings:
         The seed every random step starts from.
     sample_rate : int
         Hz, the rate every signal is resampled to.
+    share : bool
+        True (the notebooks): :func:`musiclib.datasets.load` takes the profile's share of a
+        large dataset (``profile.recordings_per_label``, ``profile.seconds_per_recording``)
+        and leaves out labels with too few recordings to split. False (the ``musiclib``
+        command): every usable recording, whole.
     """
 
     profile: Profile
@@ -172,6 +205,7 @@ class Settings:
     seed: int = 0
     sample_rate: int = SAMPLE_RATE
     extra: dict = field(default_factory=dict, compare=False)
+    share: bool = True
 
     @property
     def is_synthetic(self) -> bool:
@@ -209,6 +243,7 @@ class Settings:
                 f"data dir: {self.data_dir}",
                 f"build   : {self.build_dir}",
                 f"seed    : {self.seed}",
+                f"share   : {self.profile.share_rule() if self.share else 'every recording, whole'}",
             ]
         )
 
@@ -226,11 +261,14 @@ def settings(
     data_dir: str | os.PathLike | None = None,
     build_dir: str | os.PathLike | None = None,
     seed: int | None = None,
+    share: bool = True,
 ) -> Settings:
     """The one call a notebook's first cell makes.
 
     Arguments left out come from the environment variables (see the module docstring), then
-    from the defaults: profile ``fast``, dataset ``synthetic``, seed 0.
+    from the defaults: profile ``fast``, dataset ``synthetic``, seed 0. ``share=False``
+    (what the ``musiclib`` command passes) makes a run use every recording of the dataset
+    rather than the profile's share of it.
 
     Taught in ``notebooks/00_setup_and_data.ipynb``.
     """
@@ -249,7 +287,7 @@ def settings(
             raise MusiclibError(f"{ENV_SEED}={raw!r} is not an integer") from None
     ddir = Path(data_dir).expanduser().resolve() if data_dir else _default_dir(ENV_DATA_DIR, "data")
     bdir = Path(build_dir).expanduser().resolve() if build_dir else _default_dir(ENV_BUILD_DIR, "build")
-    return Settings(profile=prof, dataset=ds, data_dir=ddir, build_dir=bdir, seed=int(seed))
+    return Settings(profile=prof, dataset=ds, data_dir=ddir, build_dir=bdir, seed=int(seed), share=share)
 
 
 # The main packages whose installed versions notebook 00 checks against pyproject's ranges.

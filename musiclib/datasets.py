@@ -82,6 +82,8 @@ GTZAN_SPLIT_FILES = {
 }
 
 DEFAULT_MIN_DURATION_S = 0.5
+# A label needs a recording for each of train, valid and test (musiclib.splits.assign_splits).
+MIN_RECORDINGS_PER_LABEL = 3
 
 
 @dataclass
@@ -100,6 +102,9 @@ class Dataset:
         One row per recording or clip (see the module docstring for the columns).
     skipped : pandas.DataFrame
         Columns ``path`` and ``reason``: every file that could not be used.
+    share : str
+        What the notebooks took of the dataset (:func:`take_share`), in one or more lines;
+        empty when the whole dataset is used.
     """
 
     name: str
@@ -109,6 +114,7 @@ class Dataset:
     skipped: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(columns=["path", "reason"])
     )
+    share: str = ""
 
     @property
     def labels(self) -> list[str]:
@@ -151,6 +157,8 @@ class Dataset:
                 + ", ".join(f"{k} {counts.get(k, 0)}" for k in ("train", "valid", "test"))
                 + ")"
             )
+        if self.share:
+            lines.append(f"share    : {self.share}")
         lines += ["", self.summary().to_string(), ""]
         if len(self.skipped):
             lines.append(f"skipped {len(self.skipped)} file(s):")
@@ -471,6 +479,125 @@ def from_gtzan(
 
 
 # --------------------------------------------------------------------------------------
+# The notebooks' share of a dataset
+
+
+def _pick_groups(frame: pd.DataFrame, n: int, rng: np.random.Generator) -> list:
+    """The groups of one label in the order they are drawn: shuffled by ``rng``; when the
+    dataset prescribes a split, interleaved so that each side gets its share of the first
+    ``n`` (at least one group per side that has any)."""
+    if "split" not in frame or frame["split"].isna().any():
+        groups = np.array(sorted(frame["group"].unique()), dtype=object)
+        return list(rng.permutation(groups))
+    sides = {side: list(rng.permutation(np.array(sorted(rows["group"].unique()), dtype=object)))
+             for side, rows in frame.groupby("split", sort=True)}
+    total = sum(len(g) for g in sides.values())
+    quota = {side: max(1, int(round(n * len(g) / total))) for side, g in sides.items()}
+    first = [g for side, groups in sides.items() for g in groups[: quota[side]]]
+    rest = [g for side, groups in sides.items() for g in groups[quota[side]:]]
+    return first + list(rng.permutation(np.array(rest, dtype=object)))
+
+
+def _excerpt(row: dict, seconds: float | None) -> dict:
+    """The row cut to at most ``seconds`` from the middle of what it stands for."""
+    if seconds is None or row["duration_s"] <= seconds:
+        return row
+    start = float(row["offset_s"] or 0.0) + (row["duration_s"] - seconds) / 2
+    return {**row, "offset_s": round(start, 3), "duration_s": float(seconds)}
+
+
+def take_share(
+    dataset: Dataset,
+    *,
+    recordings_per_label: int | None,
+    seconds_per_recording: float | None,
+    seed: int = 0,
+    check: bool = True,
+    min_recordings: int = MIN_RECORDINGS_PER_LABEL,
+    profile_name: str = "",
+) -> Dataset:
+    """The part of a dataset a notebook uses: a few recordings per label, a few seconds each.
+
+    A profile's notebooks must take about the same time on a folder of 50 recordings and on
+    one of 5000. Recordings (groups) are drawn per label with ``seed``, so clips of one
+    recording stay together and the split by recording stays honest; a dataset's own split
+    (GTZAN's fault-filtered lists) keeps every side of every label. A recording cut into
+    several clips keeps its middle clip. Labels with fewer than ``min_recordings``
+    recordings cannot be split into train, valid and test and are left out, named in
+    ``Dataset.share``.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        Loaded with ``check=False`` (headers only) when ``check`` is True here: only the
+        drawn files are then decoded in full, and one that fails is replaced by the next
+        recording of its label.
+    recordings_per_label : int or None
+        At most this many recordings (groups) per label; None keeps all.
+    seconds_per_recording : float or None
+        At most this many seconds of each row (an excerpt from its middle); None keeps all.
+    seed : int
+        Draws the recordings.
+    check : bool
+        Decode every drawn file completely (:func:`musiclib.audio.check`).
+
+    Returns
+    -------
+    Dataset
+        A new dataset; its ``share`` says in words what was taken, e.g.
+        ``"fast: 50 of 284 recordings (10 per label), at most 10 s of each; full uses all"``.
+
+    Taught in ``notebooks/00_setup_and_data.ipynb``.
+    """
+    m = dataset.manifest
+    rng = np.random.default_rng(seed)
+    notes: list[str] = []
+    skipped = list(zip(dataset.skipped["path"], dataset.skipped["reason"]))
+    rows: list[dict] = []
+    checked: dict[str, AudioFileError | None] = {}
+    for label in sorted(m["label"].unique()):
+        frame = m[m["label"] == label]
+        n_groups = frame["group"].nunique()
+        wanted = n_groups if recordings_per_label is None else min(recordings_per_label, n_groups)
+        taken: list = []
+        for group in _pick_groups(frame, wanted, rng):
+            if len(taken) == wanted:
+                break
+            clips = frame[frame["group"] == group]
+            path = clips["path"].iloc[0]
+            if check and path not in checked:
+                try:
+                    audio.check(path, min_duration_s=DEFAULT_MIN_DURATION_S)
+                    checked[path] = None
+                except AudioFileError as err:
+                    checked[path] = err
+                    skipped.append((path, err.reason))
+            if checked.get(path) is None:
+                taken.append(clips.iloc[len(clips) // 2] if seconds_per_recording else clips)
+        if len(taken) < min_recordings:
+            notes.append(f"left out label {label!r}: {len(taken)} usable recording(s), the split by "
+                         f"recording needs at least {min_recordings} (train, valid, test)")
+            continue
+        for item in taken:
+            records = [item.to_dict()] if isinstance(item, pd.Series) else item.to_dict("records")
+            rows += [_excerpt(r, seconds_per_recording) for r in records]
+    if not rows:
+        raise DatasetError(f"{dataset.name}: no label has {min_recordings} usable recordings to split")
+    out = _manifest(rows)
+    n_all, n_taken = m["group"].nunique(), out["group"].nunique()
+    per_label = out.groupby("label")["group"].nunique()
+    counts = (f"{per_label.iloc[0]} per label" if per_label.nunique() == 1
+              else f"{per_label.min()} to {per_label.max()} per label")
+    what = f"{n_taken} of {n_all} recordings ({counts})"
+    if seconds_per_recording is not None:
+        what += f", at most {seconds_per_recording:g} s of each (from its middle)"
+    prefix = f"{profile_name}: " if profile_name else ""
+    lines = [prefix + what + ("; full uses all" if profile_name and profile_name != "full" else "")] + notes
+    return Dataset(name=dataset.name, kind=dataset.kind, root=dataset.root, manifest=out,
+                   skipped=_skipped(skipped).drop_duplicates(ignore_index=True), share="\n".join(lines))
+
+
+# --------------------------------------------------------------------------------------
 # The built-in synthetic dataset and the one entry point
 
 
@@ -518,8 +645,14 @@ def load(
     check: bool = True,
     jobs: int = 1,
     progress: bool = False,
+    share: bool | None = None,
 ) -> Dataset:
     """Load the dataset a notebook or command asks for.
+
+    With ``share`` (default: ``settings.share`` when settings are given, as the notebooks
+    do; False without settings), the result is the profile's share of the dataset (:func:`take_share`): at most ``profile.recordings_per_label``
+    recordings per label and ``profile.seconds_per_recording`` seconds of each, and no label
+    with too few recordings to split. The ``musiclib`` command loads every recording.
 
     Parameters
     ----------
@@ -530,19 +663,30 @@ def load(
         Default: ``musiclib.config.settings()``.
     clip_seconds : float, optional
         Cut longer recordings into clips of this many seconds (folders and GTZAN).
+    share : bool, optional
+        Take the profile's share (see above) or every recording.
 
     Taught in ``notebooks/00_setup_and_data.ipynb``.
     """
+    if share is None:
+        share = settings is not None and settings.share
     s = settings or default_settings()
     name = str(dataset) if dataset is not None else s.dataset
     if name.lower() == "synthetic":
-        return synthetic(s, jobs=jobs, progress=progress)
-    folder = Path(name).expanduser()
-    if not folder.exists():
-        raise DatasetError(f"{folder}: no such folder (and not the built-in name 'synthetic')")
-    if find_gtzan_root(folder) is not None:
-        return from_gtzan(folder, clip_seconds=clip_seconds, check=check, jobs=jobs, progress=progress)
-    return from_folder(folder, clip_seconds=clip_seconds, check=check, jobs=jobs, progress=progress)
+        ds = synthetic(s, jobs=jobs, progress=progress)
+    else:
+        folder = Path(name).expanduser()
+        if not folder.exists():
+            raise DatasetError(f"{folder}: no such folder (and not the built-in name 'synthetic')")
+        # With a share to take, read headers now and decode only the files drawn.
+        read = from_gtzan if find_gtzan_root(folder) is not None else from_folder
+        ds = read(folder, clip_seconds=clip_seconds, check=check and not share, jobs=jobs, progress=progress)
+    if not share:
+        return ds
+    p = s.profile
+    return take_share(ds, recordings_per_label=p.recordings_per_label,
+                      seconds_per_recording=p.seconds_per_recording, seed=s.seed,
+                      check=check and ds.kind != "synthetic", profile_name=p.name)
 
 
 __all__ = [
@@ -555,4 +699,5 @@ __all__ = [
     "load",
     "load_row",
     "synthetic",
+    "take_share",
 ]

@@ -1339,7 +1339,7 @@ def run_features_command(
     from .errors import DatasetError
 
     t0 = time.perf_counter()
-    s = make_settings(profile=profile, dataset=dataset)
+    s = make_settings(profile=profile, dataset=dataset, share=False)  # a command: every recording
     # Headers only: extraction decodes every file anyway and reports those it cannot use
     # (truncated, non-finite), and a rerun served from the cache then decodes nothing.
     ds = datasets.load(dataset, settings=s, check=False, jobs=max(1, jobs), progress=progress)
