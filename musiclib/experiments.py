@@ -32,6 +32,9 @@ from .config import settings as default_settings
 from .errors import MusiclibError
 
 BUNDLE_FORMAT = 1
+# The split of every run: by recording, 70 / 15 / 15 (musiclib.splits.assign_splits).
+VALID_SIZE = 0.15
+TEST_SIZE = 0.15
 IMBALANCE = 0.25  # the rarest synthetic style keeps this share of the commonest one's clips
 
 
@@ -195,6 +198,14 @@ def experiment_dataset(experiment: Experiment, settings: Settings, *, dataset=No
     # A full check (every file decoded) although extraction decodes again: the split is made
     # from this list, and a file that fails only when decoded must not take a place in it.
     return datasets.load(name, settings=settings, jobs=jobs)
+
+
+def run_split(manifest: pd.DataFrame, seed: int) -> pd.DataFrame:
+    """The split by recording every run uses (70 / 15 / 15 with ``seed``): notebooks call it
+    to find the recordings a saved model never trained on."""
+    from . import splits
+
+    return splits.assign_splits(manifest, valid_size=VALID_SIZE, test_size=TEST_SIZE, seed=seed)
 
 
 def _clip_columns(table_: pd.DataFrame, groups: tuple[str, ...]) -> list[str]:
@@ -505,7 +516,7 @@ def run(
     how = experiment.balance if balance == "recipe" else balance
 
     ds = experiment_dataset(experiment, s, jobs=jobs)
-    manifest = splits.assign_splits(ds.manifest, valid_size=0.15, test_size=0.15, seed=s.seed)
+    manifest = run_split(ds.manifest, s.seed)
     use_stream = s.profile.stream if stream is None else stream
     data = prepare(experiment, manifest, s, split=split, jobs=jobs, stream=use_stream)
     try:
@@ -551,6 +562,39 @@ def run(
     row["n_skipped_files"] = int(len(skipped))
     return RunResult(row=row, model=model, history=result.history, data=data, proba=proba, bundle=bundle,
                      skipped=skipped)
+
+
+def best_bundle(settings: Settings | None = None, *, default: str = "mel_cnn_augmented_more",
+                jobs: int = 2) -> tuple[str, Path]:
+    """The best classifier of this run and its model bundle, trained now if need be.
+
+    "Best" is the highest recording-level test accuracy among the experiments of
+    :func:`summary` (this dataset, profile and seed); ``default`` when none has run yet.
+    The bundle in ``settings.models_dir`` is used only if it was trained on this dataset,
+    profile and seed; otherwise (missing, or left by a run on other data) the experiment
+    runs again.
+
+    Returns
+    -------
+    (str, Path)
+        The experiment's name and its bundle folder.
+
+    Taught in ``notebooks/08_vae_generation.ipynb`` and ``notebooks/09_predict_your_music.ipynb``.
+    """
+    s = settings or default_settings()
+    results = summary(s)
+    best = (str(results.loc[results["test_accuracy_recording"].idxmax(), "experiment"])
+            if len(results) and results["test_accuracy_recording"].notna().any() else default)
+    folder = s.models_dir / best
+    try:
+        trained_on = json.loads((folder / "bundle.json").read_text())["trained_on"]
+        current = (trained_on["dataset"] == s.dataset and trained_on["profile"] == s.profile.name
+                   and int(trained_on["seed"]) == s.seed)
+    except (OSError, ValueError, KeyError, TypeError):
+        current = False
+    if not current:
+        run(best, settings=s, jobs=jobs)
+    return best, folder
 
 
 SUMMARY_COLUMNS = [

@@ -37,7 +37,7 @@ import math
 import os
 import re
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -712,11 +712,81 @@ def save_upload(name: str, content, folder: str | os.PathLike) -> Path:
     return path
 
 
+def demo_files(
+    bundle: Bundle,
+    folder: str | os.PathLike,
+    *,
+    settings,
+    labels: Sequence[str],
+    seconds: float,
+    formats: Sequence[str] = (".mp3",),
+    seed: int = 0,
+) -> list[Path]:
+    """Recordings the model never trained on, one per label, written for a demo.
+
+    On the built-in synthetic styles, new clips are rendered with seeds the dataset never
+    used (``seed``, ``seed + 1``, ...). On any other dataset (GTZAN, your own folder), they
+    are excerpts of recordings from the **test side** of the split every run uses
+    (:func:`musiclib.experiments.run_split`; the valid side when a label has no test
+    recording): real music of the dataset that the model has not seen.
+
+    Parameters
+    ----------
+    bundle : Bundle
+        Its labels must include ``labels``.
+    folder : path
+        Where the files go (created if missing); named ``<label>_<k><ext>``.
+    settings : musiclib.config.Settings
+        The run's settings (dataset, profile, seed) that trained the bundle.
+    labels : sequence of str
+        One file per label, in this order.
+    seconds : float
+        Length of each file (at most the recording's length; an excerpt from its middle).
+    formats : sequence of str
+        Extensions, used in turn (``.mp3``, ``.flac``, ``.ogg``, ``.wav``).
+
+    Returns
+    -------
+    list of Path
+
+    Taught in ``notebooks/09_predict_your_music.ipynb``.
+    """
+    from . import audio, datasets
+    from .experiments import run_split
+
+    unknown = [label for label in labels if label not in bundle.labels]
+    if unknown:
+        raise MusiclibError(f"{bundle.folder}: no label {unknown[0]!r} (labels: {', '.join(bundle.labels)})")
+    folder = Path(folder).expanduser()
+    sr = int(bundle.config.sample_rate)
+    held_out = None
+    if settings.dataset != "synthetic":
+        manifest = run_split(datasets.load(settings=settings).manifest, settings.seed)
+        held_out = manifest[manifest["split"] != "train"].sort_values("split", key=lambda c: c != "test")
+    paths = []
+    for k, label in enumerate(labels):
+        ext = formats[k % len(formats)]
+        if held_out is None:
+            from . import synth
+
+            y = synth.render_clip(label, seconds, sr=sr, seed=seed + k)
+        else:
+            rows = held_out[held_out["label"] == label]
+            if not len(rows):
+                raise MusiclibError(f"{settings.dataset}: no held-out recording of {label!r}")
+            info = audio.info(rows["path"].iloc[0])
+            offset = max(0.0, (info.duration_s - seconds) / 2)
+            y = audio.load(rows["path"].iloc[0], sr=sr, offset_s=offset, duration_s=seconds)
+        paths.append(audio.write_audio(folder / f"{label}_{k}{ext}", y, sr=sr))
+    return paths
+
+
 __all__ = [
     "Bundle",
     "BundleError",
     "Prediction",
     "check_versions",
+    "demo_files",
     "load_bundle",
     "predict_file",
     "predict_files",

@@ -1,0 +1,77 @@
+"""Datasets shaped like a learner's own music, made on the spot from the synthetic styles.
+
+``make_labelled_folder`` is a collection as people keep one: labels that are not style
+names, nested folders, mp3 / flac / ogg / wav, one long recording, unbalanced, and a label
+with a single recording (too few to split). ``make_gtzan`` writes GTZAN's two common layouts:
+the original archive (``genres/<genre>/<genre>.000NN.au`` beside macOS ``._*`` files) and the
+Kaggle one (``Data/genres_original/<genre>/<genre>.000NN.wav`` with an unreadable
+``jazz.00054.wav``). Nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import soundfile as sf
+
+import musiclib as ml
+
+SR = 22050
+FORMATS = (".wav", ".mp3", ".flac", ".ogg")
+
+# label of the collection -> (synthetic style that plays it, recordings)
+LABELLED = {
+    "bach": ("pluck_folk_major", 6),
+    "chopin": ("epiano_jazz", 4),
+    "satie": ("pad_ambient_lydian", 3),
+    "solo": ("saw_techno", 1),  # one recording: too few to split, left out with a note
+}
+LONG_SECONDS = 40.0
+
+
+def _write(path: Path, y, *, sr: int = SR) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return ml.audio.write_audio(path, y, sr=sr)
+
+
+def make_labelled_folder(root: str | Path, *, seconds: float = 6.0, seed: int = 7) -> Path:
+    """A labelled collection (see the module docstring); returns ``root``."""
+    root = Path(root)
+    k = 0
+    for label, (style, n) in LABELLED.items():
+        for i in range(n):
+            ext = FORMATS[k % len(FORMATS)]
+            sub = "nocturnes/" if label == "chopin" and i % 2 else ""
+            y = ml.synth.render_clip(style, seconds, sr=SR, seed=seed, index=i)
+            _write(root / label / f"{sub}{label}_{i:02d}{ext}", y)
+            k += 1
+    long = ml.synth.render_clip(LABELLED["bach"][0], LONG_SECONDS, sr=SR, seed=seed, index=99)
+    _write(root / "bach" / "long_concert.flac", long)
+    (root / "notes.txt").write_text("not audio, not in a label folder: ignored\n")
+    return root
+
+
+def make_gtzan(root: str | Path, *, layout: str, genres: dict[str, str], per_genre: int = 4,
+               seconds: float = 6.0, seed: int = 11) -> Path:
+    """GTZAN in the ``"original"`` or ``"kaggle"`` layout; ``genres`` maps genre -> style."""
+    root = Path(root)
+    if layout == "original":
+        parent, ext = root / "genres", ".au"
+    elif layout == "kaggle":
+        parent, ext = root / "Data" / "genres_original", ".wav"
+    else:
+        raise ValueError(layout)
+    for genre, style in genres.items():
+        for i in range(per_genre):
+            path = parent / genre / f"{genre}.{i:05d}{ext}"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            y = ml.synth.render_clip(style, seconds, sr=SR, seed=seed, index=i)
+            if ext == ".au":  # GTZAN's own format: 16-bit big-endian AU
+                sf.write(path, y, SR, format="AU", subtype="PCM_16", endian="BIG")
+            else:
+                _write(path, y)
+            if layout == "original":  # what a copy made on macOS carries beside each file
+                (path.parent / f"._{path.name}").write_bytes(b"\x00\x05\x16\x07" + b"\x00" * 60)
+    if layout == "kaggle" and "jazz" in genres:
+        (parent / "jazz" / "jazz.00054.wav").write_bytes(b"RIFF\x24\x00\x00\x00WAVEjunk")
+    return root
