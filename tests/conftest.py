@@ -19,3 +19,45 @@ def isolated_settings(tmp_path_factory, monkeypatch):
     monkeypatch.delenv("MUSICLIB_DATASET", raising=False)
     monkeypatch.delenv("MUSICLIB_SEED", raising=False)
     return root
+
+
+# ------------------------------------------------------------------ the course on other data
+COURSE_TESTS = "test_course_on_your_music.py"
+
+
+def pytest_collection_modifyitems(config, items):
+    """The course-on-other-data tests last: their runs go on in the background meanwhile."""
+    items.sort(key=lambda item: item.path.name == COURSE_TESTS)
+
+
+def pytest_collection_finish(session):
+    """Start the course runs on other data as soon as their tests are collected."""
+    tests = {item.originalname for item in session.items if item.path.name == COURSE_TESTS}
+    if tests:
+        import tempfile
+        from pathlib import Path
+
+        from test_course_on_your_music import start_background_courses
+
+        root = Path(tempfile.mkdtemp(prefix="musiclib-your-music-"))
+        session.config.stash[_BACKGROUND] = start_background_courses(root, tests)
+
+
+def pytest_sessionfinish(session):
+    runs = session.config.stash.get(_BACKGROUND, None)
+    if runs is not None:
+        import shutil
+
+        runs.stop()
+        shutil.rmtree(runs.root, ignore_errors=True)
+
+
+_BACKGROUND = pytest.StashKey()
+
+
+@pytest.fixture(scope="session")
+def background_courses(request):
+    """The runs started by :func:`pytest_collection_finish` (course_data.BackgroundCourses)."""
+    runs = request.config.stash.get(_BACKGROUND, None)
+    assert runs is not None, "the course runs were not started (tests/conftest.py)"
+    return runs

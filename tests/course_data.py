@@ -75,3 +75,71 @@ def make_gtzan(root: str | Path, *, layout: str, genres: dict[str, str], per_gen
     if layout == "kaggle" and "jazz" in genres:
         (parent / "jazz" / "jazz.00054.wav").write_bytes(b"RIFF\x24\x00\x00\x00WAVEjunk")
     return root
+
+
+class BackgroundCourses:
+    """``musiclib course`` runs on other data, one after another in a background thread.
+
+    The course on other data takes minutes of one core, and pytest runs on one core: the
+    session starts these runs as soon as it has collected their tests (``tests/conftest.py``),
+    the unit tests and nbmake go on meanwhile, and the tests of
+    ``test_course_on_your_music.py`` (collected last) wait for their run. Each run is a
+    process of its own with its own data and build folders and its environment passed
+    explicitly, so nothing of the test process leaks into it.
+
+    ``jobs``: name -> (dataset folder, extra ``musiclib course`` arguments...).
+    """
+
+    def __init__(self, root: Path, jobs: dict[str, tuple]):
+        import threading
+
+        self.root = Path(root)
+        self.jobs = jobs
+        self.results: dict[str, tuple[int, str, Path]] = {}
+        self.done = {name: threading.Event() for name in jobs}
+        self._process = None
+        self._stopped = False
+        self._thread = threading.Thread(target=self._run_all, name="background-courses", daemon=True)
+
+    def start(self) -> "BackgroundCourses":
+        self._thread.start()
+        return self
+
+    def _run_all(self) -> None:
+        import os
+        import subprocess
+        import sys
+
+        for name, (dataset, *args) in self.jobs.items():
+            out = self.root / name / "course"
+            env = {**os.environ, "MUSICLIB_DATA_DIR": str(self.root / name / "data"),
+                   "MUSICLIB_BUILD_DIR": str(self.root / name / "build"), "MUSICLIB_PROFILE": "tiny",
+                   "MUSICLIB_DATASET": str(dataset), "MUSICLIB_SEED": "0",
+                   # one thread each for TensorFlow and BLAS: the other core is the test session's
+                   "TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1", "OMP_NUM_THREADS": "1",
+                   "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+            log = "not run: the session stopped first"
+            status = -1
+            if not self._stopped:
+                self._process = subprocess.Popen(
+                    [sys.executable, "-m", "musiclib", "course", "--out", str(out), "-q", *args],
+                    env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                    start_new_session=True)  # its own process group: stop() ends its kernels too
+                log, _ = self._process.communicate()
+                status = self._process.returncode
+            self.results[name] = (status, log, out)
+            self.done[name].set()
+
+    def result(self, name: str, timeout: float = 1800.0) -> tuple[int, str, Path]:
+        """``(exit status, output, course folder)`` of run ``name``, once it has finished."""
+        if not self.done[name].wait(timeout):
+            raise TimeoutError(f"the course run {name!r} did not finish within {timeout:.0f} s")
+        return self.results[name]
+
+    def stop(self) -> None:
+        import os
+        import signal
+
+        self._stopped = True
+        if self._process is not None and self._process.poll() is None:
+            os.killpg(self._process.pid, signal.SIGTERM)

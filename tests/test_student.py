@@ -191,17 +191,3 @@ def test_student_versions_hold_no_solution_text(student_course):
         assert CODE_STUB in text or TEXT_STUB in text
 
 
-def test_student_versions_execute_and_every_check_reports_a_missing_answer(student_course, tmp_path):
-    """The whole student course runs top to bottom (tiny profile) without a single error."""
-    runs = ml.course.run_course(notebooks=student_course, out_dir=tmp_path, progress=False)
-    failed = [f"{r.notebook}: {r.error}" for r in runs if r.status != "ok"]
-    assert not failed, failed
-    checks = 0
-    for path in student_course:
-        executed = nbformat.read(tmp_path / path.name, as_version=4)
-        for cell in executed.cells:
-            if cell.cell_type == "code" and "ml.exercises.check_" in cell.source:
-                text = "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
-                assert re.match(r"… Exercise \d\d\.\d: no answer yet", text), f"{path.name}: {text!r}"
-                checks += 1
-    assert checks == len(ml.exercises.catalogue())
