@@ -117,7 +117,10 @@ class BackgroundCourses:
                    "MUSICLIB_DATASET": str(dataset), "MUSICLIB_SEED": "0",
                    # one thread each for TensorFlow and BLAS: the other core is the test session's
                    "TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1", "OMP_NUM_THREADS": "1",
-                   "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+                   "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+                   # librosa's numba functions compile into a cache of these runs' own: processes
+                   # that compile into one cache at once (a fresh .venv) can crash each other
+                   "NUMBA_CACHE_DIR": str(self.root / "numba-cache")}
             log = "not run: the session stopped first"
             status = -1
             if not self._stopped:
