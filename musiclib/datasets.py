@@ -554,7 +554,8 @@ def take_share(
     notes: list[str] = []
     skipped = list(zip(dataset.skipped["path"], dataset.skipped["reason"]))
     rows: list[dict] = []
-    checked: dict[str, AudioFileError | None] = {}
+    checked: set[str] = set()  # drawn files decoded in full (when ``check``)
+    unusable: set[str] = set()
     for label in sorted(m["label"].unique()):
         frame = m[m["label"] == label]
         n_groups = frame["group"].nunique()
@@ -566,13 +567,13 @@ def take_share(
             clips = frame[frame["group"] == group]
             path = clips["path"].iloc[0]
             if check and path not in checked:
+                checked.add(path)
                 try:
                     audio.check(path, min_duration_s=DEFAULT_MIN_DURATION_S)
-                    checked[path] = None
                 except AudioFileError as err:
-                    checked[path] = err
+                    unusable.add(path)
                     skipped.append((path, err.reason))
-            if checked.get(path) is None:
+            if path not in unusable:
                 taken.append(clips.iloc[len(clips) // 2] if seconds_per_recording else clips)
         if len(taken) < min_recordings:
             notes.append(f"left out label {label!r}: {len(taken)} usable recording(s), the split by "
@@ -650,9 +651,10 @@ def load(
     """Load the dataset a notebook or command asks for.
 
     With ``share`` (default: ``settings.share`` when settings are given, as the notebooks
-    do; False without settings), the result is the profile's share of the dataset (:func:`take_share`): at most ``profile.recordings_per_label``
-    recordings per label and ``profile.seconds_per_recording`` seconds of each, and no label
-    with too few recordings to split. The ``musiclib`` command loads every recording.
+    do; False without settings), the result is the profile's share of the dataset
+    (:func:`take_share`): at most ``profile.recordings_per_label`` recordings per label and
+    ``profile.seconds_per_recording`` seconds of each, and no label with too few recordings
+    to split. The ``musiclib`` command loads every recording.
 
     Parameters
     ----------

@@ -957,7 +957,8 @@ def run_vae_experiment(settings=None, *, dataset=None, out_dir: str | os.PathLik
         ``feature_distance_train`` (real train vs test, the reference), ``parameters``,
         ``epochs``, ``train_seconds``, ``total_seconds``, counts and ``bundle``.
     """
-    from . import datasets, evaluate as ev, splits
+    from . import datasets, evaluate as ev
+    from .experiments import run_split
     from .config import settings as default_settings
     from .models import count_parameters
 
@@ -969,7 +970,7 @@ def run_vae_experiment(settings=None, *, dataset=None, out_dir: str | os.PathLik
         s = s.replace(dataset="synthetic" if str(dataset) == "synthetic" else str(Path(dataset).resolve()))
     cfg = config or VAEConfig.for_profile(s.profile)
     ds = datasets.load(s.dataset, settings=s, jobs=jobs)
-    manifest = splits.assign_splits(ds.manifest, valid_size=0.15, test_size=0.15, seed=s.seed)
+    manifest = run_split(ds.manifest, s.seed)  # the split every classifier run uses
     data = prepare(manifest, s, cfg, jobs=jobs)
     result = train_vae(data, cfg, seed=s.seed, verbose=verbose)
     table = evaluate(result, data, seed=s.seed).set_index("model")
