@@ -142,6 +142,11 @@ class FeatureConfig:
         "12-bin means" of source 001); ``None`` summarises every band.
     logspec_summary : bool
         Include the log-spectrogram (``1 + n_fft // 2`` rows) in :func:`clip_summary`.
+    level_db : float or None
+        Every signal is scaled to this RMS level in dB relative to full scale before its
+        features are computed (:func:`normalise_level`; -20 dBFS is an RMS of 0.1), so a
+        quiet and a loud copy of one recording get the same features and a model cannot
+        learn the level a recording was mastered at. ``None`` keeps the level as recorded.
 
     Taught in ``notebooks/02_spectral_features.ipynb``.
     """
@@ -168,11 +173,12 @@ class FeatureConfig:
     segment_seconds: float = 3.0
     mel_bins_summary: int | None = 12
     logspec_summary: bool = False
+    level_db: float | None = -20.0
 
     _INTS = ("sample_rate", "n_fft", "hop_length", "n_mfcc", "n_mels", "n_chroma", "n_bands")
     _FLOATS = ("fmin", "contrast_fmin", "contrast_quantile", "roll_percent", "logspec_amin",
                "segment_seconds")
-    _OPT_FLOATS = ("fmax", "top_db", "tuning", "logspec_top_db")
+    _OPT_FLOATS = ("fmax", "top_db", "tuning", "logspec_top_db", "level_db")
 
     def __post_init__(self):
         # Normalise types so that equal settings give equal JSON (3 and 3.0, numpy ints).
@@ -458,10 +464,44 @@ def frame_features(
     if y.size == 0:
         raise MusiclibError("frame_features: the signal is empty")
     y = y.astype(np.float32, copy=False)
+    if cfg.level_db is not None:
+        y = normalise_level(y, cfg.level_db)
     with _single_threaded_blas():
         out = _frame_features(y, cfg, wanted, tuning)
     return {name: np.ascontiguousarray(out[name], dtype=np.float32)
             for name in FRAME_FEATURES if name in out}
+
+
+SILENCE_RMS = 1e-7  # -140 dBFS: below this a signal counts as silent and keeps its level
+
+
+def normalise_level(y: np.ndarray, level_db: float = -20.0) -> np.ndarray:
+    """``y`` scaled so that its RMS is ``level_db`` dB relative to full scale.
+
+    ``rms = sqrt(mean(y**2))`` over the whole signal; the result is
+    ``y * 10**(level_db / 20) / rms``. Every feature after it is then the same for a
+    recording played quietly or loudly (up to rounding); only the level's changes within
+    the signal remain. A silent signal (RMS below 1e-7) is returned unchanged.
+
+    Parameters
+    ----------
+    y : np.ndarray, shape (n,)
+        Signal in full-scale units.
+    level_db : float
+        Target RMS in dBFS (-20 dBFS: RMS 0.1, peaks typically 0.3 to 1).
+
+    Returns
+    -------
+    np.ndarray, shape (n,)
+        A scaled float32 copy (``y`` itself when it is silent).
+
+    Taught in ``notebooks/02_spectral_features.ipynb``.
+    """
+    y = np.asarray(y, dtype=np.float32)
+    rms = float(np.sqrt(np.mean(np.square(y, dtype=np.float64)))) if y.size else 0.0
+    if rms < SILENCE_RMS:
+        return y
+    return y * np.float32(10.0 ** (level_db / 20.0) / rms)
 
 
 def _zero_crossing_rate(y: np.ndarray, cfg: FeatureConfig) -> np.ndarray:
@@ -1380,6 +1420,7 @@ __all__ = [
     "extract_dataset",
     "file_identity",
     "frame_features",
+    "normalise_level",
     "power_to_db",
     "resolve_features",
     "run_features_command",

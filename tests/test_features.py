@@ -72,7 +72,8 @@ def _plain(y: np.ndarray) -> dict[str, np.ndarray]:
 @pytest.fixture(scope="module", params=["noise", "chord", "synth"])
 def computed(request):
     y = _signal(request.param)
-    return y, F.frame_features(y), _plain(y)
+    # frame_features first scales the signal to FeatureConfig.level_db (-20 dBFS RMS)
+    return y, F.frame_features(y), _plain(F.normalise_level(y, -20.0))
 
 
 # ------------------------------------------------------------------------------ config
@@ -119,7 +120,7 @@ def test_config_hash_changes_with_every_setting_and_version(monkeypatch):
         "fmax": 8000.0, "top_db": None, "n_chroma": 24, "tuning": 0.0, "n_bands": 5,
         "contrast_fmin": 100.0, "contrast_quantile": 0.05, "roll_percent": 0.9,
         "logspec_amin": 1e-6, "logspec_top_db": 80.0, "segment_seconds": 5.94,
-        "mel_bins_summary": None, "logspec_summary": True,
+        "mel_bins_summary": None, "logspec_summary": True, "level_db": None,
     }
     assert set(changed) == {f.name for f in dataclasses.fields(cfg)}
     hashes = {cfg.config_hash}
@@ -171,7 +172,8 @@ def test_shapes_dtypes_and_frames(computed):
 def test_rms_is_the_time_domain_definition():
     """RMS comes from the waveform: sqrt(mean(frame**2)) of zero-padded, centred frames."""
     y = _signal("chord", 2.0)
-    ours = F.frame_features(y, features=["rms"])["rms"][0]
+    as_recorded = F.FeatureConfig(level_db=None)
+    ours = F.frame_features(y, as_recorded, features=["rms"])["rms"][0]
     padded = np.pad(y.astype(np.float64), N_FFT // 2)
     frames = np.lib.stride_tricks.sliding_window_view(padded, N_FFT)[::HOP]
     np.testing.assert_allclose(ours, np.sqrt(np.mean(frames**2, axis=1)), rtol=1e-5, atol=1e-9)
@@ -179,9 +181,26 @@ def test_rms_is_the_time_domain_definition():
     # which is why the module keeps the time-domain value (see frame_features' docstring).
     noise = _signal("noise", 2.0)
     spectral = librosa.feature.rms(S=np.abs(librosa.stft(noise)), frame_length=N_FFT)[0]
-    ratio = np.median(spectral[4:-4] / F.frame_features(noise, features="rms")["rms"][0][4:-4])
+    ratio = np.median(spectral[4:-4] / F.frame_features(noise, as_recorded, features="rms")["rms"][0][4:-4])
     window_rms = np.sqrt(np.mean(librosa.filters.get_window("hann", N_FFT) ** 2))
     assert ratio == pytest.approx(window_rms, rel=0.02)
+
+
+def test_features_do_not_depend_on_the_level():
+    """A quiet and a loud copy of one signal get the same features; level_db=None keeps the level."""
+    y = _signal("synth", 2.0)
+    y = 0.9 * y / np.abs(y).max()
+    loud, quiet = F.frame_features(y), F.frame_features(y * (0.05 / 0.9))
+    for name in F.FRAME_FEATURES:
+        np.testing.assert_allclose(quiet[name], loud[name], rtol=1e-3,
+                                   atol=1e-4 * float(np.abs(loud[name]).max()), err_msg=name)
+    assert np.sqrt(np.mean(F.normalise_level(y, -20.0).astype(np.float64) ** 2)) == pytest.approx(0.1, rel=1e-5)
+    as_recorded = F.FeatureConfig(level_db=None)
+    rms = F.frame_features(y, as_recorded, features="rms")["rms"]
+    rms_quiet = F.frame_features(y * (0.05 / 0.9), as_recorded, features="rms")["rms"]
+    np.testing.assert_allclose(rms_quiet, rms * (0.05 / 0.9), rtol=1e-4)
+    silent = np.zeros(4096, dtype=np.float32)
+    assert F.normalise_level(silent) is silent
 
 
 def test_subset_of_features_equals_the_full_computation(computed):
@@ -413,11 +432,12 @@ def test_a_changed_file_is_recomputed(tiny_dataset, tmp_path):
     copy = tmp_path / "copy.wav"
     copy.write_bytes(src.read_bytes())
     manifest.loc[manifest.index[0], "path"] = str(copy)
-    first = F.extract_dataset(manifest, cache_dir=tmp_path / "c", features="mfcc", progress=False)
+    as_recorded = F.FeatureConfig(level_db=None)  # so that a quieter copy has other features
+    first = F.extract_dataset(manifest, as_recorded, cache_dir=tmp_path / "c", features="mfcc", progress=False)
     y, sr = sf.read(copy, dtype="float32")
     sf.write(copy, 0.5 * y, sr, subtype="PCM_16")
     os.utime(copy, ns=(1, 1))  # even a rewrite within the same mtime tick changes size or mtime
-    second = F.extract_dataset(manifest, cache_dir=tmp_path / "c", features="mfcc", progress=False)
+    second = F.extract_dataset(manifest, as_recorded, cache_dir=tmp_path / "c", features="mfcc", progress=False)
     assert (second.stats["computed"], second.stats["cached"]) == (1, 1)
     assert second.summaries["rms_mean"].iloc[0] == pytest.approx(0.5 * first.summaries["rms_mean"].iloc[0], rel=1e-3)
 
