@@ -512,21 +512,90 @@ def predict_file(bundle: Bundle, path: str | os.PathLike, *,
 
     Taught in ``notebooks/09_predict_your_music.ipynb``.
     """
-    from librosa.util.exceptions import ParameterError
-
-    from . import audio, evaluate
-    from .features import clip_summary, frame_features
+    from . import audio
 
     path = Path(path)
     if chunk_seconds <= 0:
         raise ValueError(f"chunk_seconds must be positive, got {chunk_seconds!r}")
+    duration = audio.info(path).duration_s
+    return _predict_chunks(bundle, _chunks(path, bundle, chunk_seconds), path, duration)
+
+
+def predict_signal(bundle: Bundle, y: np.ndarray, sr: int, *, name: str = "signal",
+                   chunk_seconds: float = DEFAULT_CHUNK_SECONDS) -> Prediction:
+    """Predict the label of a signal already in memory, exactly as :func:`predict_file` would
+    predict a file holding it.
+
+    Parameters
+    ----------
+    bundle : Bundle
+        From :func:`load_bundle`.
+    y : np.ndarray, shape (n,)
+        Mono signal in full-scale units; its level does not matter (features are computed
+        on the signal scaled to the bundle's ``FeatureConfig.level_db``).
+    sr : int
+        Its sample rate in Hz; resampled to the bundle's rate when different.
+    name : str
+        What :attr:`Prediction.path` shows for it.
+    chunk_seconds : float
+        As in :func:`predict_file`.
+
+    Returns
+    -------
+    Prediction
+        As :func:`predict_file`'s; a signal shorter than one segment is zero-padded to one.
+
+    Raises
+    ------
+    MusiclibError
+        The signal is not one-dimensional, is empty or holds non-finite values.
+    """
+    from .audio import resample
+
+    y = np.asarray(y, dtype=np.float32)
+    if y.ndim != 1 or y.size == 0:
+        raise MusiclibError(f"{name}: predict_signal expects a non-empty mono signal of shape (n,), got {y.shape}")
+    if not np.isfinite(y).all():
+        raise MusiclibError(f"{name}: the signal holds non-finite values")
+    if chunk_seconds <= 0:
+        raise ValueError(f"chunk_seconds must be positive, got {chunk_seconds!r}")
+    cfg = bundle.config
+    if int(sr) != cfg.sample_rate:
+        y = resample(y, orig_sr=int(sr), target_sr=cfg.sample_rate)
+    duration = len(y) / cfg.sample_rate
+    return _predict_chunks(bundle, _signal_chunks(y, bundle, chunk_seconds), Path(name), duration)
+
+
+def _signal_chunks(y: np.ndarray, bundle: Bundle, chunk_seconds: float) -> Iterator[tuple[float, np.ndarray, bool]]:
+    """:func:`_chunks` for a signal in memory at the bundle's sample rate."""
+    cfg = bundle.config
+    sr = cfg.sample_rate
+    per_chunk = max(1, int(math.floor(chunk_seconds / cfg.segment_seconds + 1e-9)))
+    chunk = int(round(per_chunk * cfg.segment_seconds * sr))
+    segment_samples = int(round(cfg.segment_seconds * sr))
+    if bundle.inputs != "clip" and len(y) < segment_samples:
+        yield 0.0, np.pad(y, (0, segment_samples - len(y))), True
+        return
+    for start in range(0, len(y), chunk):
+        part = y[start:start + chunk]
+        if bundle.inputs == "clip" or len(part) >= segment_samples:
+            yield start / sr, part, False
+
+
+def _predict_chunks(bundle: Bundle, chunks: Iterable[tuple[float, np.ndarray, bool]], path: Path,
+                    duration: float) -> Prediction:
+    """The :class:`Prediction` for one recording from its chunks ``(offset_s, y, padded)``."""
+    from librosa.util.exceptions import ParameterError
+
+    from . import evaluate
+    from .features import clip_summary, frame_features
+
     cfg = bundle.config
     sr, hop = cfg.sample_rate, cfg.hop_length
-    duration = audio.info(path).duration_s
     probas, starts_s, padded = [], [], False
     summaries: list[tuple[int, dict]] = []
     try:
-        for offset, y, was_padded in _chunks(path, bundle, chunk_seconds):
+        for offset, y, was_padded in chunks:
             padded = padded or was_padded
             if bundle.inputs == "clip":
                 feats = frame_features(y, cfg, features=_clip_groups(bundle))
@@ -791,5 +860,6 @@ __all__ = [
     "predict_file",
     "predict_files",
     "predict_folder",
+    "predict_signal",
     "save_upload",
 ]

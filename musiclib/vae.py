@@ -803,34 +803,23 @@ def evaluate(vae, data: VAEData, *, seed: int = 0, side: str | None = None) -> p
 def _classify_signals(bundle, signals: list[np.ndarray], sr: int) -> np.ndarray:
     """Class probabilities ``(n, n_classes)`` of a classifier bundle for in-memory signals.
 
-    The same features as :func:`musiclib.predict.predict_file` (segment inputs through
-    ``predict._segment_inputs``, clip inputs through ``clip_summary``), one mean
-    probability per signal. A signal shorter than the classifier's segment is **tiled**
-    (repeated) to one segment: zero padding would show the classifier half a segment of
-    silence, which none of its training segments had.
+    Each signal goes through :func:`musiclib.predict.predict_signal` (the features
+    ``predict_file`` computes), one mean probability per signal in the bundle's label order.
+    A signal shorter than the classifier's segment is **tiled** (repeated) to one segment:
+    zero padding would show the classifier half a segment of silence, which none of its
+    training segments had.
     """
-    from . import evaluate as ev
-    from . import predict
-    from .audio import resample
-    from .features import clip_summary, frame_features
+    from .predict import predict_signal
 
-    cfg = bundle.config
-    need = int(math.ceil(bundle.segment_seconds * cfg.sample_rate))
+    need = int(math.ceil(bundle.segment_seconds * sr))
     out = []
     for y in signals:
         y = np.asarray(y, dtype=np.float32)
-        if sr != cfg.sample_rate:
-            y = resample(y, orig_sr=sr, target_sr=cfg.sample_rate)
         if len(y) < need:
             y = np.tile(y, int(math.ceil(need / max(1, len(y)))))[:need]
-        if bundle.inputs == "clip":
-            feats = frame_features(y, cfg, features=predict._clip_groups(bundle))
-            summary = clip_summary(feats, cfg)
-            x = np.array([[summary[c] for c in bundle.columns]], dtype=np.float32)
-        else:
-            x, _ = predict._segment_inputs(bundle, y)
-        out.append(ev.predict_proba(bundle.model, x).astype(np.float64).mean(axis=0))
-    return np.array(out)
+        prediction = predict_signal(bundle, y, sr, name="generated")
+        out.append([prediction.probabilities[label] for label in bundle.labels])
+    return np.array(out, dtype=np.float64)
 
 
 def style_agreement(vae, classifier_bundle, *, n_per_label: int = 5, seed: int = 0) -> pd.DataFrame:

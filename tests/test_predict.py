@@ -207,3 +207,35 @@ def test_save_upload_keeps_a_safe_name_inside_the_folder(files, tmp_path):
     assert ml.audio.info(path).duration_s == pytest.approx(2.0)
     with pytest.raises(AudioFileError, match="unsupported extension .exe"):
         save_upload("tool.exe", b"MZ", tmp_path / "uploads")
+
+
+@pytest.mark.parametrize("name", ["cnn_mfcc", "dense_spectral", "mel_cnn_augmented"])
+def test_predict_signal_equals_predict_file(bundles, files, name):
+    bundle = bundles[name]
+    for key in ("10s.wav", "2s.wav"):
+        y, sr = ml.audio.load(files[key], sr=22050), 22050
+        from_file = predict_file(bundle, files[key])
+        from_signal = ml.predict.predict_signal(bundle, y, sr, name=key)
+        assert from_signal.label == from_file.label and from_signal.padded == from_file.padded
+        for label in bundle.labels:
+            assert from_signal.probabilities[label] == pytest.approx(from_file.probabilities[label], abs=1e-5)
+    with pytest.raises(ml.errors.MusiclibError, match="non-finite"):
+        ml.predict.predict_signal(bundle, np.full(22050, np.nan, dtype=np.float32), 22050)
+
+
+@pytest.mark.parametrize("name", ["cnn_mfcc", "dense_spectral", "mel_cnn_augmented"])
+def test_prediction_does_not_depend_on_the_level(bundles, tmp_path, name):
+    """One recording at peaks 0.05, 0.3 and 0.9 (16-bit files): the same label, and every
+    probability within 0.05 (features are computed at one RMS level, FeatureConfig.level_db)."""
+    bundle = bundles[name]
+    for style, seed in (("saw_techno", 11), (bundle.labels[-1], 12)):
+        y = ml.synth.render_clip(style, 8.0, seed=seed, index=0) if style in ml.synth.STYLES else None
+        if y is None:
+            continue
+        y = y / np.abs(y).max()
+        predictions = [predict_file(bundle, ml.audio.write_audio(tmp_path / f"{style}-{peak}.wav", peak * y, sr=22050))
+                       for peak in (0.05, 0.3, 0.9)]
+        assert len({p.label for p in predictions}) == 1, [p.probabilities for p in predictions]
+        for label in bundle.labels:
+            values = [p.probabilities[label] for p in predictions]
+            assert max(values) - min(values) < 0.05, (style, label, values)
