@@ -317,7 +317,7 @@ def build_parser() -> argparse.ArgumentParser:
     train = sub.add_parser("train", help="run one experiment: train, evaluate, save a model bundle")
     train.add_argument("dataset", help="synthetic, a GTZAN folder or a folder of label sub-folders")
     train.add_argument("--experiment", required=True, help="a name from `musiclib experiments` (or vae)")
-    train.add_argument("--out", help="model bundle folder (default: build/models/<experiment>)")
+    train.add_argument("--out", help="model bundle folder (default: build/models/<profile>/<dataset>/<experiment>)")
     train.add_argument("--split", choices=("recording", "segment"), default="recording",
                        help="recording (default); segment = the leaky split of the sources, for comparison")
     train.add_argument("--jobs", type=_jobs, default=os.cpu_count() or 1, help="feature extraction processes")

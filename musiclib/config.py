@@ -25,8 +25,10 @@ Taught in ``notebooks/00_setup_and_data.ipynb``.
 
 from __future__ import annotations
 
+import hashlib
 import os
-from dataclasses import asdict, dataclass, field, replace
+import re
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from .errors import MusiclibError
@@ -206,7 +208,6 @@ class Settings:
     build_dir: Path
     seed: int = 0
     sample_rate: int = SAMPLE_RATE
-    extra: dict = field(default_factory=dict, compare=False)
     share: bool = True
 
     @property
@@ -223,8 +224,21 @@ class Settings:
         return self.data_dir / "cache"
 
     @property
+    def dataset_name(self) -> str:
+        """A short, file-name-safe name of the dataset: ``"synthetic"``, or a folder's name
+        and 6 hex digits of a hash of its absolute path (``"gtzan-3fa21c"``), so that two
+        folders of one name never share a model folder."""
+        if self.is_synthetic:
+            return "synthetic"
+        path = Path(self.dataset).expanduser().resolve()
+        stem = re.sub(r"[^A-Za-z0-9._-]+", "_", path.name).strip("._") or "dataset"
+        return f"{stem}-{hashlib.sha256(str(path).encode('utf-8')).hexdigest()[:6]}"
+
+    @property
     def models_dir(self) -> Path:
-        return self.build_dir / "models"
+        """``build/models/<profile>/<dataset_name>``: each profile and dataset keeps its own
+        model bundles, so a tiny run never overwrites the models of a fast one."""
+        return self.build_dir / "models" / self.profile.name / self.dataset_name
 
     @property
     def results_dir(self) -> Path:

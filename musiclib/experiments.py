@@ -16,31 +16,63 @@ Taught in ``notebooks/04_segments_leakage_balance.ipynb`` and ``notebooks/05_mfc
 
 from __future__ import annotations
 
-import json
+import functools
 import os
-import shutil
-import time
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from . import evaluate
+from .bundle import Inputs
+from .bundle import read_info as read_bundle_info
+from .bundle import write as write_bundle
 from .config import Settings
 from .config import settings as default_settings
 from .errors import MusiclibError
 
-BUNDLE_FORMAT = 1
 # The split of every run: by recording, 70 / 15 / 15 (musiclib.splits.assign_splits).
 VALID_SIZE = 0.15
 TEST_SIZE = 0.15
 IMBALANCE = 0.25  # the rarest synthetic style keeps this share of the commonest one's clips
 
 
-@dataclass(frozen=True)
+class Balance(StrEnum):
+    """How training is balanced across labels (training side only)."""
+
+    CLASS_WEIGHT = "class_weight"  # each label's loss weighted by its inverse frequency
+    OVERSAMPLE = "oversample"  # rarer labels' examples repeated up to the commonest count
+
+
+class DataVariant(StrEnum):
+    """Which version of the dataset an experiment trains on."""
+
+    AS_IS = "as_is"
+    IMBALANCED = "imbalanced"  # synthetic only: label counts fall geometrically to IMBALANCE
+
+
+class Transform(StrEnum):
+    """What segment features become before the model."""
+
+    LOG = "log"  # power (mel) to dB: features.power_to_db
+
+
+def _choice(kind: type[StrEnum], field_name: str, value, *, optional: bool = False):
+    """``value`` as a member of ``kind`` (None allowed when ``optional``), else a one-line error."""
+    if value is None and optional:
+        return None
+    try:
+        return kind(value)
+    except ValueError:
+        allowed = ", ".join(repr(m.value) for m in kind) + (", None" if optional else "")
+        raise MusiclibError(f"Experiment.{field_name} must be one of {allowed}, got {value!r}") from None
+
+
+@dataclass(frozen=True, kw_only=True)
 class Experiment:
-    """One experiment of a source project.
+    """One experiment of a source project, built with keyword arguments.
 
     Attributes
     ----------
@@ -50,11 +82,12 @@ class Experiment:
         One line for tables.
     source : str
         Which seed project (``000`` composers, ``001`` GTZAN clip features, ``002`` GTZAN
-        MFCC segments).
+        MFCC segments, ``004`` spectrogram pictures).
     reported : float or None
         The accuracy the source reported, on its own data and (usually leaky) split.
-    inputs : str
-        ``"clip"`` (one feature vector per clip) or ``"segments"`` (frame matrices).
+    inputs : Inputs
+        ``"clip"`` (one feature vector per clip), ``"segments"`` (frame matrices) or
+        ``"images"`` (segments rendered as pictures).
     features : tuple of str
         Feature groups (clip inputs, e.g. ``("spectral",)``) or one frame feature
         (segment inputs, ``("mfcc",)``).
@@ -62,76 +95,115 @@ class Experiment:
         A key of ``musiclib.models.BUILDERS``.
     options : tuple of (str, value)
         Builder options.
-    balance : str or None
-        ``None``, ``"class_weight"`` or ``"oversample"`` (training side only).
-    data : str
+    balance : Balance or None
+        None, ``"class_weight"`` or ``"oversample"`` (training side only).
+    data : DataVariant
         ``"as_is"`` or ``"imbalanced"`` (for the synthetic dataset: a variant whose class
         counts fall geometrically to :data:`IMBALANCE` of the largest; a real collection is
         used as it is).
     notebook : str
         The notebook that teaches it.
-    transform : str or None
+    batch_size : int
+        Training batch size.
+    transform : Transform or None
         ``"log"``: segment features are power (mel) and become dB before the model.
     augment : str or None
         Waveform augmentation strength (``musiclib.augment.STRENGTHS``) for training
         recordings only; ``copies`` augmented copies of each.
+    copies : int
+        Augmented copies per training recording (with ``augment``).
+
+    Strings are accepted for the typed choices and checked when the experiment is made: a
+    wrong value fails at once with the allowed ones.
     """
 
     name: str
     title: str
     source: str
     reported: float | None
-    inputs: str
+    inputs: Inputs
     features: tuple[str, ...]
     builder: str
     options: tuple = ()
-    balance: str | None = None
-    data: str = "as_is"
+    balance: Balance | None = None
+    data: DataVariant = DataVariant.AS_IS
     notebook: str = "05_mfcc_networks"
     batch_size: int = 32
-    transform: str | None = None
+    transform: Transform | None = None
     augment: str | None = None
     copies: int = 0
 
+    def __post_init__(self):
+        from .augment import STRENGTHS
+        from .models import BUILDERS
+
+        put = functools.partial(object.__setattr__, self)
+        put("inputs", _choice(Inputs, "inputs", self.inputs))
+        put("balance", _choice(Balance, "balance", self.balance, optional=True))
+        put("data", _choice(DataVariant, "data", self.data))
+        put("transform", _choice(Transform, "transform", self.transform, optional=True))
+        put("features", tuple(self.features))
+        problems = []
+        if self.builder not in BUILDERS:
+            problems.append(f"builder {self.builder!r} is not one of {', '.join(BUILDERS)}")
+        if self.augment is not None and self.augment not in STRENGTHS:
+            problems.append(f"augment {self.augment!r} is not one of {', '.join(STRENGTHS)}")
+        if (self.augment is None) != (self.copies == 0):
+            problems.append("augment and copies go together (a strength and at least one copy, or neither)")
+        if not self.features:
+            problems.append("features must name at least one feature")
+        if problems:
+            raise MusiclibError(f"Experiment {self.name!r}: " + "; ".join(problems))
+
+
+_SPEC_AUGMENT_LIGHT = {"time_masks": 1, "time_mask_width": 12, "freq_masks": 1, "freq_mask_width": 10}
+_SPEC_AUGMENT_STRONG = {"time_masks": 2, "time_mask_width": 12, "freq_masks": 2, "freq_mask_width": 10}
 
 EXPERIMENTS: dict[str, Experiment] = {
     e.name: e
     for e in [
-        Experiment("dense_spectral", "dense 128-64-32 on 7 spectral means", "001", None,
-                   "clip", ("spectral",), "dense_clip", notebook="02_spectral_features", batch_size=16),
-        Experiment("dense_mfcc_chroma_mel", "dense 128-64-32 on MFCC, chroma, mel 12-bin means", "001", None,
-                   "clip", ("mfcc12", "chroma", "mel"), "dense_clip", notebook="03_mfcc_chroma_mel", batch_size=16),
-        Experiment("ann_mfcc", "ANN 512-256-64 on 130 x 13 MFCC", "002", 0.6198,
-                   "segments", ("mfcc",), "ann"),
-        Experiment("ann_mfcc_regularized", "ANN with dropout 0.3 and L2 1e-4", "002", 0.6800,
-                   "segments", ("mfcc",), "ann", (("dropout", 0.3), ("l2", 1e-4))),
-        Experiment("cnn_mfcc", "CNN 3 x (Conv 32 + MaxPool + BatchNorm) + Dense 64", "002", 0.7397,
-                   "segments", ("mfcc",), "cnn_mfcc"),
-        Experiment("lstm_mfcc", "stacked LSTM 64-64 + Dense 64", "002", 0.6660,
-                   "segments", ("mfcc",), "lstm_mfcc"),
-        Experiment("cnn2_mfcc_unbalanced", "2-conv CNN on MFCC, unbalanced data (composer exp. 1)", "000", 0.5489,
-                   "segments", ("mfcc",), "cnn2_mfcc", (("variant", "exp1"),), None, "imbalanced",
-                   "04_segments_leakage_balance"),
-        Experiment("cnn2_mfcc_balanced", "changed 2-conv CNN, balanced by class weights (composer exp. 2)", "000", 0.5596,
-                   "segments", ("mfcc",), "cnn2_mfcc", (("variant", "exp2"),), "class_weight", "imbalanced",
-                   "04_segments_leakage_balance"),
-        Experiment("mel_cnn", "CNN on log-mel segments (composer exp. 3)", "000", 0.6253,
-                   "segments", ("mel",), "mel_cnn", (("learning_rate", 3e-3),),
+        Experiment(name="dense_spectral", title="dense 128-64-32 on 7 spectral means", source="001", reported=None,
+                   inputs="clip", features=("spectral",), builder="dense_clip", notebook="02_spectral_features",
+                   batch_size=16),
+        Experiment(name="dense_mfcc_chroma_mel", title="dense 128-64-32 on MFCC, chroma, mel 12-bin means",
+                   source="001", reported=None, inputs="clip", features=("mfcc12", "chroma", "mel"),
+                   builder="dense_clip", notebook="03_mfcc_chroma_mel", batch_size=16),
+        Experiment(name="ann_mfcc", title="ANN 512-256-64 on 130 x 13 MFCC", source="002", reported=0.6198,
+                   inputs="segments", features=("mfcc",), builder="ann"),
+        Experiment(name="ann_mfcc_regularized", title="ANN with dropout 0.3 and L2 1e-4", source="002",
+                   reported=0.6800, inputs="segments", features=("mfcc",), builder="ann",
+                   options=(("dropout", 0.3), ("l2", 1e-4))),
+        Experiment(name="cnn_mfcc", title="CNN 3 x (Conv 32 + MaxPool + BatchNorm) + Dense 64", source="002",
+                   reported=0.7397, inputs="segments", features=("mfcc",), builder="cnn_mfcc"),
+        Experiment(name="lstm_mfcc", title="stacked LSTM 64-64 + Dense 64", source="002", reported=0.6660,
+                   inputs="segments", features=("mfcc",), builder="lstm_mfcc"),
+        Experiment(name="cnn2_mfcc_unbalanced", title="2-conv CNN on MFCC, unbalanced data (composer exp. 1)",
+                   source="000", reported=0.5489, inputs="segments", features=("mfcc",), builder="cnn2_mfcc",
+                   options=(("variant", "exp1"),), data="imbalanced", notebook="04_segments_leakage_balance"),
+        Experiment(name="cnn2_mfcc_balanced",
+                   title="changed 2-conv CNN, balanced by class weights (composer exp. 2)", source="000",
+                   reported=0.5596, inputs="segments", features=("mfcc",), builder="cnn2_mfcc",
+                   options=(("variant", "exp2"),), balance="class_weight", data="imbalanced",
+                   notebook="04_segments_leakage_balance"),
+        Experiment(name="mel_cnn", title="CNN on log-mel segments (composer exp. 3)", source="000", reported=0.6253,
+                   inputs="segments", features=("mel",), builder="mel_cnn", options=(("learning_rate", 3e-3),),
                    notebook="06_mel_cnn_augmentation", transform="log"),
-        Experiment("mel_cnn_augmented", "mel CNN + light augmentation, 1 copy, SpecAugment (composer exp. 4)",
-                   "000", 0.6758, "segments", ("mel",), "mel_cnn",
-                   (("spec_augment", {"time_masks": 1, "time_mask_width": 12, "freq_masks": 1, "freq_mask_width": 10}),
-                    ("learning_rate", 3e-3)),
+        Experiment(name="mel_cnn_augmented",
+                   title="mel CNN + light augmentation, 1 copy, SpecAugment (composer exp. 4)", source="000",
+                   reported=0.6758, inputs="segments", features=("mel",), builder="mel_cnn",
+                   options=(("spec_augment", _SPEC_AUGMENT_LIGHT), ("learning_rate", 3e-3)),
                    notebook="06_mel_cnn_augmentation", transform="log", augment="light", copies=1),
-        Experiment("mel_cnn_augmented_more", "mel CNN + strong augmentation, 2 copies, SpecAugment (composer exp. 5)",
-                   "000", 0.7316, "segments", ("mel",), "mel_cnn",
-                   (("spec_augment", {"time_masks": 2, "time_mask_width": 12, "freq_masks": 2, "freq_mask_width": 10}),
-                    ("learning_rate", 3e-3)),
+        Experiment(name="mel_cnn_augmented_more",
+                   title="mel CNN + strong augmentation, 2 copies, SpecAugment (composer exp. 5)", source="000",
+                   reported=0.7316, inputs="segments", features=("mel",), builder="mel_cnn",
+                   options=(("spec_augment", _SPEC_AUGMENT_STRONG), ("learning_rate", 3e-3)),
                    notebook="06_mel_cnn_augmentation", transform="log", augment="strong", copies=2),
-        Experiment("image_cnn", "source 004 CNN on RGBA spectrogram pictures", "004", 0.20,
-                   "images", ("mel",), "image_cnn", notebook="06_mel_cnn_augmentation", transform="log"),
-        Experiment("image_cnn_array", "the same CNN on the log-mel array itself", "004", None,
-                   "segments", ("mel",), "image_cnn", notebook="06_mel_cnn_augmentation", transform="log"),
+        Experiment(name="image_cnn", title="source 004 CNN on RGBA spectrogram pictures", source="004",
+                   reported=0.20, inputs="images", features=("mel",), builder="image_cnn",
+                   notebook="06_mel_cnn_augmentation", transform="log"),
+        Experiment(name="image_cnn_array", title="the same CNN on the log-mel array itself", source="004",
+                   reported=None, inputs="segments", features=("mel",), builder="image_cnn",
+                   notebook="06_mel_cnn_augmentation", transform="log"),
     ]
 }
 
@@ -321,16 +393,16 @@ def _balanced(data: PreparedData, how: str | None, seed: int):
 
     rows = data.rows["train"]
     y = data.y["train"]
-    if how in (None, "class_weight"):
+    how = _choice(Balance, "balance", how, optional=True)
+    if how in (None, Balance.CLASS_WEIGHT):
         weights = None
         if how == "class_weight":
             weights = {int(k): float(v) for k, v in splits.class_weights(y).items()}
         return (rows if data.streamed else data.x["train"]), y, weights
-    if how == "oversample":
-        frame = pd.DataFrame({"row": np.arange(len(y)), "label": y, "split": "train"})
-        picked = splits.balance_training(frame, strategy="oversample", seed=seed)["row"].to_numpy()
-        return (rows[picked] if data.streamed else data.x["train"][picked]), y[picked], None
-    raise MusiclibError(f"balance must be None, 'class_weight' or 'oversample', got {how!r}")
+    # Balance.OVERSAMPLE
+    frame = pd.DataFrame({"row": np.arange(len(y)), "label": y, "split": "train"})
+    picked = splits.balance_training(frame, strategy="oversample", seed=seed)["row"].to_numpy()
+    return (rows[picked] if data.streamed else data.x["train"][picked]), y[picked], None
 
 
 # ---------------------------------------------------------------------------------- running
@@ -349,32 +421,18 @@ class RunResult:
     skipped: pd.DataFrame | None = None  # path, reason: files the run could not use
 
 
-def package_versions() -> dict:
-    """Versions of the packages a saved model depends on (recorded in every bundle)."""
-    from importlib import metadata
-
-    out = {}
-    for name in ("musiclib", "keras", "tensorflow", "librosa", "numpy", "scikit-learn"):
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = None
-    return out
-
-
 def save_bundle(folder: str | os.PathLike, model, *, experiment: Experiment, data: PreparedData,
                 row: dict, settings: Settings) -> Path:
-    """Write ``model.keras`` and ``bundle.json`` into ``folder``, atomically.
+    """Write the classifier's bundle (:mod:`musiclib.bundle`): ``model.keras`` and ``bundle.json``.
 
-    Both files are written into a temporary sibling folder that then replaces ``folder``,
-    so a reader never finds a model without its description or the reverse.
-    ``bundle.json`` records the labels (in output order), the feature settings and their
-    hash, the input shape, the experiment, the metrics and the package versions: everything
-    prediction needs to turn a new file into the same inputs.
+    :func:`musiclib.bundle.write` replaces ``folder`` as a whole, so a reader never finds a
+    model without its description or the reverse. ``bundle.json`` records the labels (in
+    output order), the feature settings and their hash, the input shape, the experiment,
+    the metrics, what it was trained on and the package versions: everything prediction
+    needs to turn a new file into the same inputs.
     """
     cfg = data.feature_config
     bundle = {
-        "format": BUNDLE_FORMAT,
         "experiment": experiment.name,
         "title": experiment.title,
         "labels": data.labels,
@@ -388,35 +446,10 @@ def save_bundle(folder: str | os.PathLike, model, *, experiment: Experiment, dat
         "segment_seconds": cfg.segment_seconds,
         "metrics": {k: row[k] for k in row if k.startswith(("test_", "valid_", "macro_f1"))},
         "trained_on": {"dataset": settings.dataset, "profile": settings.profile.name,
-                       "seed": settings.seed, "split": data.split},
-        "versions": package_versions(),
-        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                       "seed": settings.seed, "split": data.split,
+                       "n_skipped_files": row.get("n_skipped_files")},
     }
-    return write_model_folder(folder, model, "model.keras", "bundle.json", bundle)
-
-
-def write_model_folder(folder: str | os.PathLike, model, model_file: str, info_file: str, info: dict) -> Path:
-    """Write a Keras model and its JSON description into ``folder``, atomically.
-
-    Both files go into a temporary sibling folder that then replaces ``folder``, so a
-    reader never finds a model without its description, or an old one with a new one.
-    Used by the classifier bundles here and by ``musiclib.vae.save``.
-    """
-    folder = Path(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = folder.with_name(f".{folder.name}.tmp-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
-    try:
-        model.save(tmp / model_file)
-        (tmp / info_file).write_text(json.dumps(info, indent=2) + "\n")
-        if folder.exists():
-            shutil.rmtree(folder)
-        os.replace(tmp, folder)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return folder
+    return write_bundle(folder, model, bundle, kind="classifier")
 
 
 def _train(experiment: Experiment, data: PreparedData, how, s: Settings, verbose: int):
@@ -486,7 +519,8 @@ def run(
     balance : 'recipe', None, 'class_weight' or 'oversample'
         The recipe's balancing (default), or another.
     out_dir : path, optional
-        Where the model bundle goes (default ``build/models/<experiment>``).
+        Where the model bundle goes (default ``settings.models_dir / experiment``:
+        ``build/models/<profile>/<dataset>/<experiment>``).
     save : bool
         Save the bundle and append the row to ``build/results/experiments.csv``.
     stream : bool, optional
@@ -513,7 +547,7 @@ def run(
         s = s.replace(seed=seed)
     if dataset is not None:
         s = s.replace(dataset="synthetic" if str(dataset) == "synthetic" else str(Path(dataset).resolve()))
-    how = experiment.balance if balance == "recipe" else balance
+    how = experiment.balance if balance == "recipe" else _choice(Balance, "balance", balance, optional=True)
 
     ds = experiment_dataset(experiment, s, jobs=jobs)
     manifest = run_split(ds.manifest, s.seed)
@@ -537,7 +571,7 @@ def run(
         "profile": s.profile.name,
         "seed": s.seed,
         "split": data.split,
-        "balance": how or "none",
+        "balance": str(how) if how else "none",
         "test_accuracy_segment": test["accuracy_segment"],
         "test_accuracy_recording": test["accuracy_recording"],
         "test_accuracy_recording_vote": test["accuracy_recording_vote"],
@@ -553,13 +587,13 @@ def run(
         "reported_accuracy": experiment.reported,
         "source": experiment.source,
     }
+    skipped = pd.concat([ds.skipped, data.skipped], ignore_index=True).drop_duplicates()
+    row["n_skipped_files"] = int(len(skipped))  # before saving: the bundle and the CSV have it
     bundle = None
     if save:
         bundle = save_bundle(Path(out_dir) if out_dir else s.models_dir / experiment.name, model,
                              experiment=experiment, data=data, row=row, settings=s)
         evaluate.append_result(row, s)
-    skipped = pd.concat([ds.skipped, data.skipped], ignore_index=True).drop_duplicates()
-    row["n_skipped_files"] = int(len(skipped))
     return RunResult(row=row, model=model, history=result.history, data=data, proba=proba, bundle=bundle,
                      skipped=skipped)
 
@@ -587,10 +621,10 @@ def best_bundle(settings: Settings | None = None, *, default: str = "mel_cnn_aug
             if len(results) and results["test_accuracy_recording"].notna().any() else default)
     folder = s.models_dir / best
     try:
-        trained_on = json.loads((folder / "bundle.json").read_text())["trained_on"]
+        trained_on = read_bundle_info(folder, kind="classifier", required=("trained_on",))["trained_on"]
         current = (trained_on["dataset"] == s.dataset and trained_on["profile"] == s.profile.name
                    and int(trained_on["seed"]) == s.seed)
-    except (OSError, ValueError, KeyError, TypeError):
+    except (MusiclibError, KeyError, TypeError, ValueError):  # missing, older format, damaged: train again
         current = False
     if not current:
         run(best, settings=s, jobs=jobs)

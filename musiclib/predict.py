@@ -1,11 +1,12 @@
 """Saved model bundles, and prediction for any audio file with them.
 
-A **model bundle** is the folder :func:`musiclib.experiments.run` writes: ``model.keras``
-(the trained network, Keras 3 format) and ``bundle.json`` (labels in output order, the
-:class:`~musiclib.features.FeatureConfig` and its hash, the input shape, the experiment,
-the package versions). :func:`load_bundle` loads one in Keras *safe mode* (no code is
-deserialised; the only custom layer, :class:`musiclib.specaugment.SpecAugment`, is a
-registered class) and refuses a bundle whose parts disagree.
+A **model bundle** is the folder :func:`musiclib.experiments.run` writes in the format
+:mod:`musiclib.bundle` defines: ``model.keras`` (the trained network, Keras 3 format) and
+``bundle.json`` (labels in output order, the :class:`~musiclib.features.FeatureConfig` and
+its hash, the input shape, the experiment, the package versions). :func:`load_bundle`
+loads one in Keras *safe mode* (no code is deserialised; the only custom layer,
+:class:`musiclib.specaugment.SpecAugment`, is a registered class) and refuses a bundle
+whose parts disagree.
 
 :func:`predict_file` then turns any readable file (WAV, FLAC, Ogg, MP3, AU, AIFF; 5 s or an
 hour) into exactly the inputs the model was trained on, and aggregates the model's answers
@@ -32,11 +33,9 @@ Taught in ``notebooks/09_predict_your_music.ipynb``.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import re
-import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,76 +43,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .bundle import BundleError, Inputs, check_versions, load_model, read_info
 from .errors import AudioFileError, MusiclibError
+from .safe_write import write_file
 
-MODEL_FILE = "model.keras"
-INFO_FILE = "bundle.json"
-INPUTS = ("clip", "segments", "images")
-CHECKED_VERSIONS = ("keras", "tensorflow", "librosa", "musiclib")
+INPUTS = tuple(Inputs)
 DEFAULT_CHUNK_SECONDS = 60.0
 
-_REQUIRED_KEYS = ("format", "labels", "inputs", "features", "input_shape", "feature_config",
-                  "feature_config_hash")
-
-
-class BundleError(MusiclibError):
-    """A folder that is not a usable model bundle.
-
-    The message is ``"<folder>: <reason>"`` on one line.
-    """
-
-    def __init__(self, folder: str | os.PathLike, reason: str):
-        self.folder = Path(folder)
-        self.reason = " ".join(str(reason).split())
-        super().__init__(f"{self.folder}: {self.reason}")
+_REQUIRED_KEYS = ("labels", "inputs", "features", "input_shape", "feature_config", "feature_config_hash")
 
 
 # ------------------------------------------------------------------------------------------
 # Bundles
-
-
-def _major_minor(version: str | None) -> tuple[int, ...] | None:
-    match = re.match(r"\s*(\d+)\.(\d+)", str(version or ""))
-    return (int(match[1]), int(match[2])) if match else None
-
-
-def _installed_version(name: str) -> str | None:
-    from importlib import metadata
-
-    try:
-        return metadata.version(name)
-    except metadata.PackageNotFoundError:
-        return None
-
-
-def check_versions(info: dict, *, folder: str | os.PathLike = "bundle") -> list[str]:
-    """Warn where a bundle was saved with another major.minor of a package than installed.
-
-    Compares ``info["versions"]`` with the installed keras, tensorflow, librosa and
-    musiclib; each difference becomes one :func:`warnings.warn` (``UserWarning``) of one
-    line, such as ``"bundle build/models/cnn_mfcc was saved with keras 3.10.0, this is
-    keras 3.15.0: predictions may differ"``. Packages missing on either side are skipped.
-
-    Returns
-    -------
-    list of str
-        The warning messages (empty when everything matches).
-
-    Taught in ``notebooks/09_predict_your_music.ipynb``.
-    """
-    recorded = info.get("versions") or {}
-    messages = []
-    for name in CHECKED_VERSIONS:
-        saved, here = recorded.get(name), _installed_version(name)
-        a, b = _major_minor(saved), _major_minor(here)
-        if a is not None and b is not None and a != b:
-            messages.append(
-                f"bundle {folder} was saved with {name} {saved}, this is {name} {here}: "
-                "predictions may differ"
-            )
-    for message in messages:
-        warnings.warn(message, UserWarning, stacklevel=3)
-    return messages
 
 
 def _transform_of(info: dict, folder: Path) -> str | None:
@@ -215,29 +156,10 @@ class Bundle:
 
         Taught in ``notebooks/09_predict_your_music.ipynb``.
         """
-        from .experiments import BUNDLE_FORMAT
         from .features import FeatureConfig
 
         folder = Path(folder).expanduser()
-        if not folder.exists():
-            raise BundleError(folder, "not a model bundle: folder not found")
-        if not folder.is_dir():
-            raise BundleError(folder, "not a model bundle: not a folder")
-        missing = [name for name in (INFO_FILE, MODEL_FILE) if not (folder / name).is_file()]
-        if missing:
-            raise BundleError(folder, f"not a model bundle: {' and '.join(missing)} missing")
-        try:
-            info = json.loads((folder / INFO_FILE).read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, ValueError) as err:
-            raise BundleError(folder, f"{INFO_FILE} is not readable JSON: {err}") from None
-        if not isinstance(info, dict):
-            raise BundleError(folder, f"{INFO_FILE} is not a JSON object")
-        absent = [k for k in _REQUIRED_KEYS if k not in info]
-        if absent:
-            raise BundleError(folder, f"{INFO_FILE} lacks {', '.join(absent)}")
-        if info["format"] != BUNDLE_FORMAT:
-            raise BundleError(folder, f"unknown bundle format {info['format']!r} (this musiclib reads "
-                                      f"format {BUNDLE_FORMAT})")
+        info = read_info(folder, kind="classifier", required=_REQUIRED_KEYS)
         if info["inputs"] not in INPUTS:
             raise BundleError(folder, f"unknown inputs {info['inputs']!r} (expected one of {', '.join(INPUTS)})")
         # the feature settings must be exactly those the model was trained with
@@ -270,7 +192,7 @@ class Bundle:
             raise BundleError(folder, f"input_shape {shape} is not what the feature settings give "
                                       f"({list(expected)})")
 
-        model = _load_model(folder)
+        model = load_model(folder)
         model_in = tuple(model.input_shape[1:]) if not isinstance(model.input_shape, list) else None
         if model_in is None or tuple(shape) != model_in:
             raise BundleError(folder, f"input_shape {shape} does not match the model's input "
@@ -300,20 +222,6 @@ def _expected_shape(info: dict, config, folder: Path) -> tuple[int, ...] | None:
     if info["inputs"] == "segments":
         return (config.frames_per_segment, config.n_rows(feature))
     return None  # images: any picture size, checked against the model
-
-
-def _load_model(folder: Path):
-    import keras
-
-    from . import specaugment  # noqa: F401  registers musiclib>SpecAugment for safe mode
-
-    try:
-        return keras.saving.load_model(folder / MODEL_FILE, compile=False, safe_mode=True)
-    except Exception as err:  # a damaged zip, a foreign layer, a Lambda refused by safe mode
-        text = " ".join(str(err).split())
-        if len(text) > 300:
-            text = text[:300] + "..."
-        raise BundleError(folder, f"{MODEL_FILE} does not load: {type(err).__name__}: {text}") from None
 
 
 def load_bundle(folder: str | os.PathLike) -> Bundle:
@@ -768,17 +676,7 @@ def save_upload(name: str, content, folder: str | os.PathLike) -> Path:
     if Path(base).suffix.lower() not in SUPPORTED_EXTENSIONS:
         raise AudioFileError(name, f"unsupported extension {Path(base).suffix or '(none)'} "
                                    f"(supported: {', '.join(SUPPORTED_EXTENSIONS)})")
-    folder = Path(folder).expanduser()
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / base
-    tmp = folder / f".{base}.tmp-{os.getpid()}"
-    try:
-        tmp.write_bytes(bytes(content))
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
+    return write_file(Path(folder).expanduser() / base, bytes(content))
 
 
 def demo_files(

@@ -32,7 +32,6 @@ Taught in ``notebooks/08_generation_vae.ipynb``.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import time
@@ -46,9 +45,6 @@ from keras import ops
 
 from .errors import MusiclibError
 
-VAE_FORMAT = 1
-MODEL_FILE = "model.keras"
-INFO_FILE = "vae.json"
 N_STRIDES = 5  # five stride-2 layers: frames and bins must be multiples of 2**5 = 32
 SIDES = ("train", "valid", "test")
 BATCHNORM_MOMENTUM = 0.9  # as musiclib.models: few steps per epoch in the small profiles
@@ -548,11 +544,9 @@ def save(result_or_model, folder: str | os.PathLike, *, data: VAEData | None = N
                                                       else getattr(result_or_model, "labels", [])))
     if cfg is None or stats is None:
         raise MusiclibError("save needs the VAEConfig and the normalisation statistics (pass data=...)")
-    from .experiments import package_versions, write_model_folder
+    from .bundle import write as write_bundle
 
     info = {
-        "format": VAE_FORMAT,
-        "kind": "vae",
         "stats": {"min": float(stats["min"]), "max": float(stats["max"])},
         "stats_unit": "dB (amplitude_to_db, ref 1.0), training side only",
         "labels": labels,
@@ -560,24 +554,19 @@ def save(result_or_model, folder: str | os.PathLike, *, data: VAEData | None = N
         "input_shape": [cfg.frames, cfg.bins],
         "config": cfg.to_dict(),
         "seed": int(getattr(result_or_model, "seed", 0)),
-        "versions": package_versions(),
-        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         **(extra or {}),
     }
-    return write_model_folder(folder, model, MODEL_FILE, INFO_FILE, info)
+    return write_bundle(folder, model, info, kind="vae")
 
 
 def load(folder: str | os.PathLike) -> LoadedVAE:
     """Load a folder written by :func:`save` (safe mode, no compile)."""
+    from .bundle import load_model, read_info
+
     folder = Path(folder).expanduser()
-    for name in (MODEL_FILE, INFO_FILE):
-        if not (folder / name).is_file():
-            raise MusiclibError(f"{folder}: not a VAE folder ({name} missing)")
-    info = json.loads((folder / INFO_FILE).read_text(encoding="utf-8"))
-    if info.get("format") != VAE_FORMAT:
-        raise MusiclibError(f"{folder}: unknown VAE format {info.get('format')!r}")
+    info = read_info(folder, kind="vae", required=("config", "stats", "labels"))
     cfg = VAEConfig.from_dict(info["config"])
-    model = keras.saving.load_model(folder / MODEL_FILE, compile=False, safe_mode=True)
+    model = load_model(folder)
     if (model.frames, model.bins) != (cfg.frames, cfg.bins):
         raise MusiclibError(f"{folder}: model shape {(model.frames, model.bins)} disagrees with vae.json")
     if model.n_labels and model.n_labels != len(info["labels"]):

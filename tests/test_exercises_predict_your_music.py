@@ -55,6 +55,24 @@ def test_quiet_label(bundle, tmp_path, capsys):
     assert "write_audio" in E.check_quiet_label(label, tmp_path / "nowhere.wav", bundle, quiet=True).message
 
 
+def test_quiet_copy_keeps_its_label_and_probabilities(bundle, tmp_path):
+    """09.2 with the original's prediction: the copy at peak 0.05 gets the same label, and
+    largest_change is checked against the two predictions (features are level-independent)."""
+    E = ml.exercises
+    y = ml.synth.render_clip("saw_techno", 4.0, sr=SR, seed=5)
+    original = ml.predict.predict_signal(bundle, y, SR)
+    path = _copy(tmp_path / "quiet.wav", 0.05)
+    copy = ml.predict.predict_file(bundle, path)
+    change = max(abs(copy.probabilities[k] - original.probabilities[k]) for k in bundle.labels)
+    assert copy.label == original.label and change < 0.05
+    feedback = E.check_quiet_label(copy.label, path, bundle, original=original, largest_change=change, quiet=True)
+    assert feedback.right and "like the original" in feedback.message and "level_db" in feedback.message
+    wrong = E.check_quiet_label(copy.label, path, bundle, original=original, largest_change=change + 0.2, quiet=True)
+    assert wrong.status == "wrong" and "largest_change" in wrong.message
+    assert E.check_quiet_label(copy.label, path, bundle, original=original, largest_change="0", quiet=True).status == "wrong"
+    assert E.check_quiet_label(copy.label, path, bundle, original=original, largest_change=..., quiet=True).missing
+
+
 def _halve_hop(info):
     info["feature_config"]["hop_length"] //= 2
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -149,8 +150,14 @@ def test_cli_train_on_a_labelled_folder_of_mixed_files(tmp_path, capsys, monkeyp
     assert row["n_skipped_files"] == 2
     assert row["dataset"] == str(root.resolve()) and row["split"] == "by recording"
     assert 0.0 <= row["test_accuracy_recording"] <= 1.0 and row["n_test_recordings"] >= 2
-    bundle = json.loads((tmp_path / "build" / "models" / "cnn_mfcc" / "bundle.json").read_text())
-    assert bundle["labels"] == ["high", "low"]
+    # the default model folder: build/models/<profile>/<folder name>-<hash of its path>/<experiment>
+    (folder,) = (tmp_path / "build" / "models" / "tiny").iterdir()
+    assert re.fullmatch(r"collection-[0-9a-f]{6}", folder.name)
+    bundle = json.loads((folder / "cnn_mfcc" / "bundle.json").read_text())
+    assert bundle["labels"] == ["high", "low"] and bundle["format"] == ml.bundle.FORMAT
+    assert bundle["trained_on"]["n_skipped_files"] == 2  # the bundle and the results table say so too
+    results = pd.read_csv(tmp_path / "build" / "results" / "experiments.csv")
+    assert results["n_skipped_files"].tolist() == [2]
 
 
 def test_streamed_training_reads_segments_from_disk_and_cleans_up(tiny):

@@ -14,14 +14,17 @@ __all__ = ["check_quiet_label", "check_tampered_bundle"]
 
 
 @registers("09.2", "the label of a quieter copy")
-def check_quiet_label(quiet_label, quiet_path, bundle, *, peak: float = 0.05, original: str | None = None,
-                      quiet: bool = False) -> Feedback:
+def check_quiet_label(quiet_label, quiet_path, bundle, *, peak: float = 0.05, original=None,
+                      largest_change=None, quiet: bool = False) -> Feedback:
     """``quiet_label``: the label ``ml.predict.predict_file(bundle, quiet_path)`` gives, where
     ``quiet_path`` is the audio file of the copy normalised to peak ``peak`` (linear, e.g.
-    0.05). ``original``: the label of the original file, to say whether the two agree."""
+    0.05). ``original``: the :class:`~musiclib.predict.Prediction` of the original signal
+    (or just its label), to say whether the two agree. ``largest_change``: the largest
+    absolute difference of any label's probability between the original's prediction and
+    the copy's (checked when ``original`` is a Prediction)."""
     from ..audio import load
     from ..errors import MusiclibError
-    from ..predict import predict_file
+    from ..predict import Prediction, predict_file
 
     if not isinstance(quiet_path, (str, os.PathLike)) or not Path(quiet_path).is_file():
         return wrong("09.2", f"quiet_path should be the path of the file you wrote, got {describe(quiet_path)}; "
@@ -43,15 +46,32 @@ def check_quiet_label(quiet_label, quiet_path, bundle, *, peak: float = 0.05, or
     if quiet_label.strip() not in labels:
         return wrong("09.2", f"{quiet_label!r} is not one of the bundle's labels; take the .label of "
                      "ml.predict.predict_file(bundle, quiet_path).", quiet=quiet)
-    expected = predict_file(bundle, quiet_path).label
+    copy_prediction = predict_file(bundle, quiet_path)
+    expected = copy_prediction.label
     if quiet_label.strip() != expected:
         return wrong("09.2", f"the model does not answer {quiet_label} for the quiet copy; predict the file at "
                      "quiet_path with ml.predict.predict_file(bundle, quiet_path) and take its .label.", quiet=quiet)
-    if original is None:
-        return right("09.2", f"the quiet copy is predicted {expected}.", quiet=quiet)
-    if expected == original:
-        return right("09.2", f"the quiet copy is predicted {expected}, like the original.", quiet=quiet)
-    return right("09.2", f"the quiet copy is predicted {expected}, the original {original}: the level changed "
+    change_text = ""
+    if isinstance(original, Prediction) and largest_change is not None:
+        truth = max(abs(copy_prediction.probabilities[k] - original.probabilities[k]) for k in labels)
+        if isinstance(largest_change, bool) or not isinstance(largest_change, (int, float, np.floating)):
+            return wrong("09.2", f"largest_change should be a number, got {describe(largest_change)}; take the "
+                         "largest absolute difference of the two predictions' probabilities.", quiet=quiet)
+        if not abs(float(largest_change) - truth) <= 1e-4 + 0.05 * truth:
+            return wrong("09.2", f"largest_change is {float(largest_change):.4f}, but the probabilities of the two "
+                         "predictions differ by up to another amount; subtract pd.Series(...probabilities) of one "
+                         "from the other and take the largest absolute value.", quiet=quiet)
+        change_text = f"; no probability moved by more than {truth:.4f}"
+    original_label = original.label if isinstance(original, Prediction) else original
+    level_db = getattr(bundle.config, "level_db", None)
+    why = (f": the features are computed on each signal scaled to {level_db:g} dBFS RMS "
+           "(bundle.config.level_db), so the level cannot change the answer" if level_db is not None else "")
+    if original_label is None:
+        return right("09.2", f"the quiet copy is predicted {expected}{change_text}{why}.", quiet=quiet)
+    if expected == original_label:
+        return right("09.2", f"the quiet copy is predicted {expected}, like the original{change_text}{why}.",
+                     quiet=quiet)
+    return right("09.2", f"the quiet copy is predicted {expected}, the original {original_label}: the level changed "
                  "the answer — explain why below.", quiet=quiet)
 
 
