@@ -87,11 +87,9 @@ def cmd_dataset_info(args) -> int:
     )
     print(ds.describe())
     if args.manifest:
-        path = Path(args.manifest)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-        ds.manifest.to_csv(tmp, index=False)
-        os.replace(tmp, path)
+        from . import safe_write
+
+        path = safe_write.write_csv(ds.manifest, args.manifest)
         print(f"manifest written to {path}")
     return EXIT_OK
 
