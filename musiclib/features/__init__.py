@@ -43,6 +43,7 @@ from .config import (
     FEATURES_VERSION,
     FRAME_FEATURES,
     FeatureConfig,
+    as_feature_config,
     resolve_features,
 )
 from .extract import ENV_DASK_SCHEDULER, _extract_one, extract_dataset  # noqa: F401
@@ -67,6 +68,7 @@ __all__ = [
     "FRAME_FEATURES",
     "FeatureConfig",
     "FeatureSet",
+    "as_feature_config",
     "cache_key",
     "clean_stale_tmp",
     "clip_summary",

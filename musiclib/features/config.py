@@ -245,7 +245,19 @@ class FeatureConfig:
         return rows.get(name, 1)
 
 
-def _config(config: FeatureConfig | Mapping | None) -> FeatureConfig:
+def as_feature_config(config: FeatureConfig | Mapping | None) -> FeatureConfig:
+    """The :class:`FeatureConfig` a function was given as ``config``.
+
+    Parameters
+    ----------
+    config : FeatureConfig, dict or None
+        A config (returned as is), its :meth:`~FeatureConfig.to_dict` (e.g. read back from
+        a model bundle), or None for the defaults ``FeatureConfig()``.
+
+    Returns
+    -------
+    FeatureConfig
+    """
     if config is None:
         return FeatureConfig()
     if isinstance(config, FeatureConfig):

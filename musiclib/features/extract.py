@@ -26,7 +26,7 @@ from .cache import (
     clean_stale_tmp,
     file_identity,
 )
-from .config import FEATURES_VERSION, FRAME_FEATURES, FeatureConfig, _config, resolve_features
+from .config import FEATURES_VERSION, FRAME_FEATURES, FeatureConfig, as_feature_config, resolve_features
 from .frames import frame_features
 from .summaries import _summarised_features, clip_summary, summary_columns
 
@@ -215,7 +215,7 @@ def extract_dataset(
     from tqdm.auto import tqdm
 
     t0 = time.perf_counter()
-    cfg = _config(config)
+    cfg = as_feature_config(config)
     wanted = [] if features is None or not len(features) else resolve_features(features)
     manifest = manifest.reset_index(drop=True)
     if manifest["track_id"].duplicated().any():

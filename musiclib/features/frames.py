@@ -13,7 +13,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from ..errors import MusiclibError
-from .config import FRAME_FEATURES, FeatureConfig, _config, resolve_features
+from .config import FRAME_FEATURES, FeatureConfig, as_feature_config, resolve_features
 
 _BLAS = None
 
@@ -59,7 +59,7 @@ def estimate_tuning(power: np.ndarray, *, config: FeatureConfig | None = None) -
     """
     import librosa
 
-    cfg = _config(config)
+    cfg = as_feature_config(config)
     if not np.any(power):  # digital silence: librosa's answer (0.0), without its warning
         return 0.0
     sr, n_fft = cfg.sample_rate, cfg.n_fft
@@ -149,7 +149,7 @@ def frame_features(
     """
     import librosa
 
-    cfg = _config(config)
+    cfg = as_feature_config(config)
     wanted = set(resolve_features(features))
     y = np.asarray(y)
     if y.ndim != 1:

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 
 from ..errors import MusiclibError
-from .config import FEATURE_GROUPS, FeatureConfig, _config, resolve_features
+from .config import FEATURE_GROUPS, FeatureConfig, as_feature_config, resolve_features
 from .frames import frame_features
 
 SUMMARY_STATS = ("mean", "std")
@@ -110,7 +110,7 @@ def summary_columns(
 
     Taught in ``notebooks/02_spectral_features.ipynb``.
     """
-    cfg = _config(config)
+    cfg = as_feature_config(config)
     summarised = _summarised_features(cfg)
     names = [name for name in resolve_features(group) if name in summarised]
     return [
@@ -161,7 +161,7 @@ def clip_summary(
 
     Taught in ``notebooks/02_spectral_features.ipynb``.
     """
-    cfg = _config(config)
+    cfg = as_feature_config(config)
     summary: dict[str, float] = {}
     for name in _summarised_features(cfg):
         if name not in features:
@@ -194,7 +194,7 @@ def segment_starts(n_frames: int, config: FeatureConfig | None = None) -> np.nda
 
     Taught in ``notebooks/03_mfcc_chroma_mel.ipynb``.
     """
-    cfg = _config(config)
+    cfg = as_feature_config(config)
     step = cfg.segment_seconds * cfg.sample_rate / cfg.hop_length  # frames per segment, real
     fps = cfg.frames_per_segment
     if n_frames < fps:
@@ -228,7 +228,7 @@ def segment_matrices(
 
     Taught in ``notebooks/03_mfcc_chroma_mel.ipynb``.
     """
-    cfg = _config(config)
+    cfg = as_feature_config(config)
     if isinstance(features_or_y, Mapping):
         frames = np.asarray(features_or_y[feature])
     else:
