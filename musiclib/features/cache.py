@@ -51,6 +51,29 @@ def file_identity(path: str | os.PathLike, *, offset_s: float = 0.0, duration_s:
     """What identifies the audio a manifest row stands for: the file's absolute path,
     size and modification time (ns), and the part read (seconds).
 
+    Editing the file changes its size or modification time, hence its :func:`cache_key`:
+    the cache never serves features of an older version of a file.
+
+    Parameters
+    ----------
+    path : path
+        The audio file (must exist; made absolute).
+    offset_s : float
+        Start of the part read, in seconds.
+    duration_s : float, optional
+        Length of the part read, in seconds; None (or NaN): to the end of the file.
+
+    Returns
+    -------
+    dict
+        ``path`` (str), ``size`` (bytes), ``mtime_ns`` (ns since the epoch),
+        ``offset_s`` (float, s) and ``duration_s`` (float in s, or None).
+
+    Raises
+    ------
+    OSError
+        When the file cannot be found or read (``stat``).
+
     Taught in ``notebooks/02_spectral_features.ipynb``.
     """
     p = Path(path).expanduser().absolute()
@@ -66,6 +89,17 @@ def file_identity(path: str | os.PathLike, *, offset_s: float = 0.0, duration_s:
 
 def cache_key(identity: Mapping) -> str:
     """24 hex digits of sha256 over a :func:`file_identity`: the name of its cache entry.
+
+    Parameters
+    ----------
+    identity : dict
+        A :func:`file_identity`, possibly with extra keys (an augmented row adds
+        ``"augment"``); key order does not matter.
+
+    Returns
+    -------
+    str
+        24 lowercase hex digits, the same in every process and on every machine.
 
     Taught in ``notebooks/02_spectral_features.ipynb``.
     """
@@ -145,10 +179,22 @@ class FeatureSet:
 
     @property
     def track_ids(self) -> list[str]:
+        """The ``track_id`` of every extracted row, in ``summaries`` order."""
         return list(self.summaries["track_id"])
 
     def n_frames(self, track_id: str) -> int:
-        """Frames of one row's features (``FeatureConfig.n_frames`` of its samples)."""
+        """Frames of one row's features (``FeatureConfig.n_frames`` of its samples).
+
+        Parameters
+        ----------
+        track_id : str
+            A row of ``summaries``.
+
+        Returns
+        -------
+        int
+            Frames (columns) of every frame feature of that row.
+        """
         return self._entry(track_id)[1]
 
     def _entry(self, track_id: str) -> tuple[Path, int]:
@@ -160,9 +206,22 @@ class FeatureSet:
     def frames(self, track_id: str, name: str = "mfcc") -> np.ndarray:
         """One row's frame feature, memory-mapped read-only from the cache.
 
+        Parameters
+        ----------
+        track_id : str
+            A row of ``summaries``.
+        name : str
+            A stored frame feature (see :attr:`features`).
+
         Returns
         -------
         np.memmap, float32, shape (rows, n_frames)
+            Units as in :func:`~musiclib.features.frame_features`.
+
+        Raises
+        ------
+        KeyError
+            When the row was not extracted or ``name`` was not stored.
 
         Taught in ``notebooks/03_mfcc_chroma_mel.ipynb``.
         """

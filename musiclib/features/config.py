@@ -184,17 +184,43 @@ class FeatureConfig:
     # -- serialisation ---------------------------------------------------------------------
 
     def to_dict(self) -> dict:
-        """The settings as a plain dict (JSON types only)."""
+        """The settings as a plain dict (JSON types only), one key per field."""
         return asdict(self)
 
     def to_json(self, *, indent: int | None = None) -> str:
-        """Canonical JSON: sorted keys, so equal configs give equal text."""
+        """Canonical JSON: sorted keys, so equal configs give equal text.
+
+        Parameters
+        ----------
+        indent : int, optional
+            Pretty-print with this indent; None: one compact line (what
+            :attr:`config_hash` hashes).
+
+        Returns
+        -------
+        str
+        """
         return json.dumps(self.to_dict(), sort_keys=True, indent=indent,
                           separators=(",", ": ") if indent else (",", ":"))
 
     @classmethod
     def from_dict(cls, data: Mapping) -> "FeatureConfig":
-        """Inverse of :meth:`to_dict`; keys left out take their defaults, unknown keys fail."""
+        """Inverse of :meth:`to_dict`; keys left out take their defaults, unknown keys fail.
+
+        Parameters
+        ----------
+        data : dict
+            Field names to values.
+
+        Returns
+        -------
+        FeatureConfig
+
+        Raises
+        ------
+        MusiclibError
+            For an unknown key or an invalid value.
+        """
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
@@ -203,7 +229,17 @@ class FeatureConfig:
 
     @classmethod
     def from_json(cls, text: str | os.PathLike) -> "FeatureConfig":
-        """Inverse of :meth:`to_json`: from JSON text or the path of a JSON file."""
+        """Inverse of :meth:`to_json`: from JSON text or the path of a JSON file.
+
+        Parameters
+        ----------
+        text : str or path
+            JSON text (starts with ``{``) or the path of a file holding it.
+
+        Returns
+        -------
+        FeatureConfig
+        """
         if isinstance(text, os.PathLike) or (isinstance(text, str) and not text.lstrip().startswith("{")):
             text = Path(text).read_text(encoding="utf-8")
         return cls.from_dict(json.loads(text))
@@ -226,13 +262,42 @@ class FeatureConfig:
         return int(math.ceil(round(self.segment_seconds * self.sample_rate / self.hop_length, 9)))
 
     def n_frames(self, n_samples: int) -> int:
-        """Frames of a signal of ``n_samples`` samples (``1 + n // hop`` when centred)."""
+        """Frames of a signal of ``n_samples`` samples (``1 + n // hop`` when centred).
+
+        Parameters
+        ----------
+        n_samples : int
+            Length of the signal in samples at :attr:`sample_rate`.
+
+        Returns
+        -------
+        int
+            Columns of every frame feature of that signal (0 if it is shorter than one
+            frame and not centred).
+        """
         if self.center:
             return 1 + int(n_samples) // self.hop_length
         return max(0, 1 + (int(n_samples) - self.n_fft) // self.hop_length)
 
     def n_rows(self, name: str) -> int:
-        """Rows of frame feature ``name``."""
+        """Rows of frame feature ``name``.
+
+        Parameters
+        ----------
+        name : str
+            One of :data:`FRAME_FEATURES`.
+
+        Returns
+        -------
+        int
+            1 for the scalar features, ``n_bands + 1`` for contrast, ``n_mfcc``,
+            ``n_chroma``, ``n_mels``, and ``1 + n_fft // 2`` for the log-spectrogram.
+
+        Raises
+        ------
+        KeyError
+            For an unknown name.
+        """
         rows = {
             "contrast": self.n_bands + 1,
             "mfcc": self.n_mfcc,
@@ -268,7 +333,20 @@ def as_feature_config(config: FeatureConfig | Mapping | None) -> FeatureConfig:
 def resolve_features(features: str | Iterable[str] | None) -> list[str]:
     """Frame feature names from names, group names (:data:`FEATURE_GROUPS`) or ``"all"``.
 
-    Returns them in :data:`FRAME_FEATURES` order, without repeats; ``None`` means all.
+    Parameters
+    ----------
+    features : str or list of str or None
+        Feature names, group names, ``"all"``, or a mix; None means all.
+
+    Returns
+    -------
+    list of str
+        In :data:`FRAME_FEATURES` order, without repeats.
+
+    Raises
+    ------
+    MusiclibError
+        For a name that is neither a feature, a group nor ``"all"``.
 
     Taught in ``notebooks/02_spectral_features.ipynb``.
     """

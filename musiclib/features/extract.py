@@ -202,8 +202,9 @@ def extract_dataset(
         must see ``cache_dir`` and the audio files at the same paths, and have musiclib
         installed. ``jobs`` is then ignored.
     features : str or list of str, optional
-        Frame features to store (names, :data:`FEATURE_GROUPS` keys or ``"all"``);
-        ``None`` or ``()`` stores none (summaries only). The log-spectrogram is by far the
+        Frame features to store (names, :data:`FEATURE_GROUPS` keys or ``"all"``; default
+        all); ``None`` or ``()`` stores none (summaries only). Workers compute only the
+        features stored or summarised (:func:`clip_summary`). The log-spectrogram is by far the
         biggest (1025 rows: 5.3 MB per 30 s clip).
 
     Returns

@@ -188,9 +188,19 @@ def segment_starts(n_frames: int, config: FeatureConfig | None = None) -> np.nda
     share one frame; a 30 s clip (1292 frames) gives 10 segments of 130 frames, as cutting
     the waveform into 3 s pieces first would.
 
+    Parameters
+    ----------
+    n_frames : int
+        Frames of the clip (:meth:`FeatureConfig.n_frames`).
+    config : FeatureConfig, optional
+        Gives ``segment_seconds``, ``sample_rate`` and ``hop_length``.
+
     Returns
     -------
     np.ndarray of int, shape (n_segments,)
+        Frame indices; segment ``k`` covers frames ``starts[k]`` to
+        ``starts[k] + frames_per_segment - 1``, i.e. from ``starts[k] * hop_length /
+        sample_rate`` seconds.
 
     Taught in ``notebooks/03_mfcc_chroma_mel.ipynb``.
     """
