@@ -26,9 +26,13 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .config import PROFILES
 from .errors import MusiclibError
+
+if TYPE_CHECKING:  # imported when the command runs: `musiclib dataset ...` stays light
+    from .features import FeatureConfig
 
 EXIT_OK = 0
 EXIT_PARTIAL = 1
@@ -102,7 +106,7 @@ def run_features_command(
     scheduler=None,
     profile: str | None = None,
     progress: bool = True,
-    config=None,
+    config: FeatureConfig | None = None,
 ) -> int:
     """``musiclib features DATASET --out DIR [--jobs N] [--scheduler ADDR]``.
 

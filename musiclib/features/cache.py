@@ -107,7 +107,6 @@ def cache_key(identity: Mapping) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
 
 
-
 _SUMMARY_FILE = "summary.json"
 
 
@@ -140,7 +139,6 @@ def _save_npy(path: Path, array: np.ndarray) -> int:
 def _write_record(entry: Path, record: dict) -> None:
     """Write the entry's ``summary.json``: last, since its presence marks the entry complete."""
     safe_write.write_json(entry / _SUMMARY_FILE, record)
-
 
 
 @dataclass

@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import AudioFileError, MusiclibError
 from .. import safe_write
+from ..errors import AudioFileError, MusiclibError
 from .cache import (
     FeatureSet,
     _read_entry,
@@ -26,7 +26,13 @@ from .cache import (
     clean_stale_tmp,
     file_identity,
 )
-from .config import FEATURES_VERSION, FRAME_FEATURES, FeatureConfig, as_feature_config, resolve_features
+from .config import (
+    FEATURES_VERSION,
+    FRAME_FEATURES,
+    FeatureConfig,
+    as_feature_config,
+    resolve_features,
+)
 from .frames import frame_features
 from .summaries import _summarised_features, clip_summary, summary_columns
 
@@ -52,7 +58,6 @@ def _augment_of(row: Mapping) -> dict | None:
     from .. import augment
 
     return augment.augment_identity(str(strength).strip(), int(seed))
-
 
 
 def _computed_features(stored: Iterable[str], cfg: FeatureConfig) -> list[str]:
@@ -114,7 +119,6 @@ def _extract_one(task: dict) -> dict:
     }
     _write_record(entry, record)  # written last: marks the entry complete
     return {**base, "status": "computed", "record": record}
-
 
 
 def _scheduler_address(scheduler):

@@ -37,7 +37,6 @@ def _single_threaded_blas():
         return contextlib.nullcontext()
 
 
-
 def estimate_tuning(power: np.ndarray, *, config: FeatureConfig | None = None) -> float:
     """Tuning deviation of a power spectrogram, in fractions of a chroma bin.
 
