@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import os
 import re
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ import numpy as np
 import soundfile as sf
 import soxr
 
+from . import safe_write
 from .errors import AudioFileError
 
 SUPPORTED_EXTENSIONS: tuple[str, ...] = (".wav", ".flac", ".ogg", ".mp3", ".au", ".aiff", ".aif")
@@ -943,21 +943,14 @@ def write_audio(
     if subtype not in _FLOAT_SUBTYPES:
         y = np.clip(y, -1.0, 1.0)
     data = y if y.ndim == 1 else y.T  # soundfile wants (n, channels)
+    def write(fh) -> None:
+        sf.write(fh, data, int(sr), format=fmt, subtype=subtype)
+        fh.flush()
+        os.fsync(fh.fileno())  # on disk before the rename makes it visible
+
     with _errors_as(path, "cannot write"):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # a hidden, unique name in the same folder: os.replace is then atomic, and dataset
-        # scans (is_audio_path) skip it. os.open with 0o666 lets the umask set the mode.
-        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                sf.write(fh, data, int(sr), format=fmt, subtype=subtype)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
+        # a hidden temporary sibling renamed into place: dataset scans (is_audio_path) skip it
+        safe_write.write_file(path, write)
     return path
 
 

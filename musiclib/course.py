@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from . import safe_write
 from .config import ENV_DATASET, ENV_PROFILE, ENV_SEED, Settings, project_root
 from .config import settings as default_settings
 from .errors import MusiclibError
@@ -74,13 +75,6 @@ def _environment(values: dict[str, str]):
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
-
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def _error_line(cell_index: int, err: Exception) -> str:
@@ -150,9 +144,9 @@ def execute_notebook(
             if km.has_kernel:
                 km.shutdown_kernel(now=True)
     seconds = time.perf_counter() - start
-    _atomic_write_text(out_dir / path.name, nbformat.writes(nb))
+    safe_write.write_text(out_dir / path.name, nbformat.writes(nb))
     html, _ = HTMLExporter().from_notebook_node(nb)
-    _atomic_write_text(out_dir / f"{path.stem}.html", html)
+    safe_write.write_text(out_dir / f"{path.stem}.html", html)
     return NotebookRun(
         notebook=path.name,
         status="failed" if error else "ok",
@@ -172,9 +166,9 @@ def write_results(runs: Sequence[NotebookRun], settings: Settings, out_dir: Path
     from .experiments import summary
 
     notebooks = pd.DataFrame([r.__dict__ for r in runs])
-    _atomic_write_text(out_dir / "notebooks.csv", notebooks.to_csv(index=False))
+    safe_write.write_csv(notebooks, out_dir / "notebooks.csv")
     experiments = summary(settings)
-    _atomic_write_text(out_dir / "results.csv", experiments.to_csv(index=False))
+    safe_write.write_csv(experiments, out_dir / "results.csv")
     lines = [
         "# Course run",
         "",
@@ -197,7 +191,7 @@ def write_results(runs: Sequence[NotebookRun], settings: Settings, out_dir: Path
         table = pd.read_csv(path)
         if len(table):
             lines += ["", f"## {path.stem}", "", table.round(3).to_markdown(index=False)]
-    _atomic_write_text(out_dir / "results.md", "\n".join(lines) + "\n")
+    safe_write.write_text(out_dir / "results.md", "\n".join(lines) + "\n")
     return out_dir / "results.md"
 
 

@@ -6,12 +6,12 @@ Taught in ``notebooks/02_spectral_features.ipynb``.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from . import safe_write
 from .config import Settings
 
 
@@ -75,12 +75,7 @@ def save_results(rows: pd.DataFrame, name: str, settings: Settings) -> Path:
     for col, value in (("dataset", settings.dataset), ("profile", settings.profile.name), ("seed", settings.seed)):
         if col not in rows:
             rows[col] = value
-    path = Path(settings.results_dir) / f"{name}.csv"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    rows.to_csv(tmp, index=False)
-    os.replace(tmp, path)
-    return path
+    return safe_write.write_csv(rows, Path(settings.results_dir) / f"{name}.csv")
 
 
 def predict_proba(model, x: np.ndarray, *, batch_size: int = 256) -> np.ndarray:
@@ -154,8 +149,4 @@ def append_result(row: dict, settings: Settings, *, name: str = "experiments") -
             same = (old[key].astype(str) == new[key].astype(str).iloc[0]).all(axis=1)
             old = old.loc[~same]
         new = pd.concat([old, new], ignore_index=True)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    new.to_csv(tmp, index=False)
-    os.replace(tmp, path)
-    return path
+    return safe_write.write_csv(new, path)

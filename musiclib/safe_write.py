@@ -6,7 +6,8 @@ notebooks, model bundles, the synthetic dataset) goes through this module:
 - :func:`write_file` writes a hidden temporary sibling and renames it over the target
   (``os.replace`` is atomic on one file system): a reader finds the old file or the new
   one, and a killed writer leaves at most a temporary file, which :func:`clean_stale`
-  removes once its writer is dead.
+  removes once its writer is dead. :func:`temporary_file` does the same for writers that
+  need a file name (a ``np.memmap``).
 - :func:`replace_folder` builds a whole folder under a temporary name, sets the old one
   aside, renames the new one in and then deletes the old one. A kill between "set aside"
   and "rename in" leaves no folder under the target name for a moment; the next
@@ -28,7 +29,7 @@ import shutil
 import socket
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -127,6 +128,32 @@ def _split_entries(folder: Path) -> tuple[list[str], list[str]]:
     return dirs, files
 
 
+@contextlib.contextmanager
+def temporary_file(path: str | os.PathLike) -> Iterator[Path]:
+    """Context giving a temporary sibling of ``path`` to write; renamed over ``path`` at the end.
+
+    For writers that need a file name rather than an open file (``np.lib.format.open_memmap``,
+    libraries that write by name). When the block ends normally the temporary file is
+    renamed over ``path`` (``os.replace``); when it raises, the temporary file is removed.
+    Close (or, for a memmap, delete) what writes to it before the block ends. The parent
+    folder is created.
+
+    Example: ``with temporary_file("x.npy") as tmp: X = open_memmap(tmp, ...); ...; del X``.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = temporary_name(path)
+    try:
+        yield tmp
+        _checkpoint("file-written")
+        os.replace(tmp, path)
+        _checkpoint("file-renamed")
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+
+
 def write_file(path: str | os.PathLike, content: bytes | str | Callable[[BinaryIO], object]) -> Path:
     """Write ``path`` all or nothing: into a temporary sibling, then ``os.replace``.
 
@@ -134,10 +161,7 @@ def write_file(path: str | os.PathLike, content: bytes | str | Callable[[BinaryI
     binary file, e.g. ``lambda fh: np.save(fh, array)``. The parent folder is created.
     Returns ``path``.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = temporary_name(path)
-    try:
+    with temporary_file(path) as tmp:
         with open(tmp, "wb") as fh:
             _checkpoint("file-opened")
             if isinstance(content, str):
@@ -146,14 +170,7 @@ def write_file(path: str | os.PathLike, content: bytes | str | Callable[[BinaryI
                 fh.write(content)
             else:
                 content(fh)
-        _checkpoint("file-written")
-        os.replace(tmp, path)
-        _checkpoint("file-renamed")
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
-    return path
+    return Path(path)
 
 
 def write_text(path: str | os.PathLike, text: str) -> Path:
@@ -258,6 +275,7 @@ __all__ = [
     "pid_alive",
     "recover_folder",
     "replace_folder",
+    "temporary_file",
     "temporary_name",
     "write_csv",
     "write_file",

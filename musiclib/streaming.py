@@ -60,9 +60,9 @@ def segments_to_disk(
     (``FeatureSet.segments(name, out=...)``), then, for ``transform="log"``, turned into
     decibels ``10 * log10(max(x, 1e-10))`` a chunk of rows (~32 MB) at a time: memory never
     holds the whole array. The file is written under a temporary name in the same folder
-    and renamed into place (``os.replace``), so a reader never sees a half-written file
-    and an interrupted run leaves only a temporary file that
-    ``musiclib.features.clean_stale_tmp`` recognises.
+    and renamed into place (``musiclib.safe_write.temporary_file``), so a reader never
+    sees a half-written file and an interrupted run leaves only a temporary file that
+    ``musiclib.safe_write.clean_stale`` recognises.
 
     Parameters
     ----------
@@ -87,28 +87,19 @@ def segments_to_disk(
 
     Taught in ``notebooks/06_mel_cnn_augmentation.ipynb``.
     """
-    from .features import _tmp_name
+    from . import features, safe_write
 
     if transform not in TRANSFORMS:
         raise MusiclibError(f"transform must be None or 'log', got {transform!r}")
     path = Path(path).expanduser()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _tmp_name(path)
-    try:
+    with safe_write.temporary_file(path) as tmp:
         X, meta = feature_set.segments(name, track_ids=track_ids, out=tmp)
         if transform == "log" and len(X):
-            from . import features
-
             # in place on the file, about _CHUNK_BYTES at a time: memory never holds it all
             row_bytes = max(1, int(np.prod(X.shape[1:])) * X.itemsize)
-            features.power_to_db(X, chunk_rows=max(1, _CHUNK_BYTES // row_bytes))
+            features.power_to_db(X, out=X, chunk_rows=max(1, _CHUNK_BYTES // row_bytes))
         X.flush()
         del X  # unmap before the rename
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
     return np.load(path, mmap_mode="r"), meta
 
 

@@ -230,7 +230,8 @@ def write_student_versions(
     """
     import nbformat
 
-    from .course import _atomic_write_text, find_notebooks
+    from . import safe_write
+    from .course import find_notebooks
 
     paths = [Path(p) for p in notebooks] if notebooks else find_notebooks(notebooks_dir)
     out = Path(out_dir).expanduser().resolve()
@@ -241,6 +242,6 @@ def write_student_versions(
         nb = nbformat.read(path, as_version=4)
         student = student_notebook(nb, name=path.name)
         nbformat.validate(student)
-        _atomic_write_text(out / path.name, nbformat.writes(student))
+        safe_write.write_text(out / path.name, nbformat.writes(student))
         written.append(out / path.name)
     return written

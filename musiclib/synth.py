@@ -59,14 +59,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 import scipy.signal
 
+from . import safe_write
 from .config import SAMPLE_RATE, Profile, get_profile
 from .errors import MusiclibError
 
@@ -926,31 +925,20 @@ def is_complete(out_dir) -> bool:
     Taught in ``notebooks/00_setup_and_data.ipynb``.
     """
     out_dir = Path(out_dir)
+    safe_write.recover_folder(out_dir)  # undo what a writer killed mid-swap left
     meta = _read_marker(out_dir)
     if meta is None or meta.get("synth_version") != SYNTH_VERSION:
         return False
     return all((out_dir / f).is_file() for f in meta.get("files", []))
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OSError):
-        return True
-    return True
+class _AlreadyWritten(Exception):
+    """Raised inside the render when another process finished the same dataset first."""
 
 
-def _clean_stale_tmp(out_dir: Path) -> None:
-    """Remove temporary folders that killed runs left beside ``out_dir``."""
-    for p in out_dir.parent.glob(f".{out_dir.name}.tmp-*"):
-        try:
-            pid = int(p.name.rsplit("-", 1)[1])
-        except ValueError:
-            continue
-        if pid != os.getpid() and not _pid_alive(pid):
-            shutil.rmtree(p, ignore_errors=True)
+def _finished_by_another(out_dir: Path, params: dict) -> bool:
+    """Whether ``out_dir`` now holds a complete dataset with exactly these parameters."""
+    return is_complete(out_dir) and _read_marker(out_dir)["params"] == params
 
 
 def _positive_int(name, value, *, allow_zero=False):
@@ -979,8 +967,10 @@ def write_dataset(out_dir, *, profile: str | Profile | None = None, seed: int = 
     Layout: ``out_dir/<style>/<style>.00000.wav`` ... (16-bit PCM WAV, 22050 Hz, mono), long
     recordings as ``out_dir/<style>/<style>.long.00000.wav``, and ``out_dir/synth.json``
     (parameters, counts, recipes, :data:`SYNTH_VERSION`), written last. The folder is
-    rendered into a temporary sibling ``.<name>.tmp-<pid>`` and renamed into place at the
-    end, so an interrupted run never leaves a half-written dataset. If ``out_dir`` already
+    rendered into a temporary sibling and put in place of the old one at the end
+    (:func:`musiclib.safe_write.replace_folder`), so an interrupted run never leaves a
+    half-written dataset, and temporary folders of killed runs are removed. If another
+    process finishes the same dataset first, its copy is kept. If ``out_dir`` already
     holds a complete dataset with the same parameters, nothing is rendered.
 
     Parameters
@@ -1049,7 +1039,7 @@ def write_dataset(out_dir, *, profile: str | Profile | None = None, seed: int = 
         "imbalance": imbalance, "styles": names,
         "long_recordings_per_style": n_long, "long_recording_seconds": long_secs,
     }
-    if is_complete(out_dir) and _read_marker(out_dir)["params"] == params:
+    if _finished_by_another(out_dir, params):  # or by an earlier call of this process
         return out_dir
     if out_dir.exists() and not (out_dir / MARKER).is_file():
         if not out_dir.is_dir() or any(p.name not in STYLES and not p.name.startswith(".")
@@ -1062,14 +1052,10 @@ def write_dataset(out_dir, *, profile: str | Profile | None = None, seed: int = 
         tasks += [(f"{s}/{s}.{i:05d}.wav", s, secs, i, "clip") for i in range(counts[s])]
         tasks += [(f"{s}/{s}.long.{i:05d}.wav", s, long_secs, i, "long") for i in range(n_long)]
 
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    _clean_stale_tmp(out_dir)
-    tmp = out_dir.parent / f".{out_dir.name}.tmp-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    try:
+    def render(folder: Path) -> None:
         for s in names:
-            (tmp / s).mkdir(parents=True)
-        calls = ((str(tmp / rel), s, sec, seed, i, kind) for rel, s, sec, i, kind in tasks)
+            (folder / s).mkdir(parents=True)
+        calls = ((str(folder / rel), s, sec, seed, i, kind) for rel, s, sec, i, kind in tasks)
         if jobs == 1:
             results = (_write_one(*c) for c in calls)
         else:
@@ -1094,23 +1080,16 @@ def write_dataset(out_dir, *, profile: str | Profile | None = None, seed: int = 
                             "recipe": asdict(STYLES[s])} for s in names},
             "files": [t[0] for t in tasks],
         }
-        with open(tmp / MARKER, "w", encoding="utf-8") as f:
+        with open(folder / MARKER, "w", encoding="utf-8") as f:
             json.dump(meta, f, indent=1)
-        # move any old dataset aside, swap the new one in, then delete the old one
-        old = None
-        if out_dir.exists():
-            old = out_dir.parent / f".{out_dir.name}.old-{os.getpid()}"
-            shutil.rmtree(old, ignore_errors=True)
-            os.replace(out_dir, old)
-        try:
-            os.replace(tmp, out_dir)
-        except OSError:
-            # another process finished the same dataset first
-            if is_complete(out_dir) and _read_marker(out_dir)["params"] == params:
-                return out_dir
+        if _finished_by_another(out_dir, params):
+            raise _AlreadyWritten  # keep theirs: nothing to swap
+
+    try:
+        safe_write.replace_folder(out_dir, render)
+    except _AlreadyWritten:
+        pass
+    except OSError:
+        if not _finished_by_another(out_dir, params):
             raise
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     return out_dir

@@ -127,7 +127,7 @@ def test_config_hash_changes_with_every_setting_and_version(monkeypatch):
     for name, value in changed.items():
         hashes.add(dataclasses.replace(cfg, **{name: value}).config_hash)
     assert len(hashes) == len(changed) + 1
-    monkeypatch.setattr(F, "FEATURES_VERSION", "test")
+    monkeypatch.setattr(F.config, "FEATURES_VERSION", "test")  # read by config_hash
     assert cfg.config_hash not in hashes
 
 
@@ -479,7 +479,7 @@ def test_killed_run_leaves_no_trace_and_resumes(first_run, tiny_dataset, tmp_pat
 
 
 def test_interrupted_run_resumes(tiny_dataset, tmp_path, monkeypatch):
-    real = F._extract_one
+    real = F.extract._extract_one
     done = []
 
     def interrupted(task):
@@ -488,10 +488,10 @@ def test_interrupted_run_resumes(tiny_dataset, tmp_path, monkeypatch):
         done.append(task["track_id"])
         return real(task)
 
-    monkeypatch.setattr(F, "_extract_one", interrupted)
+    monkeypatch.setattr(F.extract, "_extract_one", interrupted)  # what the runners call
     with pytest.raises(KeyboardInterrupt):
         F.extract_dataset(tiny_dataset, cache_dir=tmp_path, progress=False)
-    monkeypatch.setattr(F, "_extract_one", real)
+    monkeypatch.setattr(F.extract, "_extract_one", real)
 
     # a write interrupted half-way through removes its temporary file
     real_save = np.save
@@ -527,6 +527,40 @@ def test_asking_for_more_features_extends_the_entries(tiny_dataset, tmp_path):
     d = F.extract_dataset(manifest, cache_dir=tmp_path, features=(), progress=False)
     assert d.stats["cached"] == 3 and d.features == []
     pd.testing.assert_frame_equal(a.summaries, d.summaries)
+
+
+def test_features_none_stores_nothing_but_summaries(first_run, tiny_dataset, tmp_path):
+    _, fs = first_run
+    manifest = tiny_dataset.iloc[:2]
+    none = F.extract_dataset(manifest, cache_dir=tmp_path, features=None, progress=False)
+    assert none.stats["computed"] == 2 and none.features == []
+    assert not list(tmp_path.rglob("*.npy"))  # summaries only, as documented
+    with pytest.raises(KeyError, match="not stored"):
+        none.frames("low.00000", "mfcc")
+    pd.testing.assert_frame_equal(none.summaries, fs.summaries.iloc[:2])
+
+
+def test_logspec_is_computed_only_when_stored_or_summarised(first_run, tiny_dataset, tmp_path, monkeypatch):
+    _, fs = first_run
+    calls = []
+    real = librosa.amplitude_to_db  # frame_features' only use of it is the log-spectrogram
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(librosa, "amplitude_to_db", counting)
+    manifest = tiny_dataset.iloc[:3]
+    mfcc = F.extract_dataset(manifest, cache_dir=tmp_path / "a", features=["mfcc"], jobs=1, progress=False)
+    assert mfcc.stats["computed"] == 3 and calls == []
+    pd.testing.assert_frame_equal(mfcc.summaries, fs.summaries.iloc[:3])  # the same numbers
+    np.testing.assert_array_equal(mfcc.frames("low.00001", "mfcc"), fs.frames("low.00001", "mfcc"))
+    logspec = F.extract_dataset(manifest, cache_dir=tmp_path / "b", features=["logspec"], jobs=1, progress=False)
+    assert logspec.stats["computed"] == 3 and len(calls) == 3
+    np.testing.assert_array_equal(logspec.frames("low.00001", "logspec"), fs.frames("low.00001", "logspec"))
+    summarised = F.FeatureConfig(logspec_summary=True)  # summarised, though not stored
+    F.extract_dataset(manifest, summarised, cache_dir=tmp_path / "c", features=(), jobs=1, progress=False)
+    assert len(calls) == 6
 
 
 def test_segments_stream_from_the_cache(first_run, tmp_path):
@@ -588,6 +622,8 @@ def test_duplicate_track_ids_are_refused(tiny_dataset, tmp_path):
 
 
 def test_run_features_command(tmp_path, capsys):
+    from musiclib.cli import run_features_command
+
     root = tmp_path / "collection"
     for label, freq in (("a", 300.0), ("b", 600.0)):
         for k in range(2):
@@ -595,19 +631,19 @@ def test_run_features_command(tmp_path, capsys):
             _write(root / label / f"{k}.wav", (0.3 * np.sin(2 * np.pi * freq * (k + 1) * t)).astype(np.float32))
     (root / "b" / "broken.wav").write_bytes(b"not audio at all")
     out = tmp_path / "out"
-    assert F.run_features_command(str(root), out, jobs=1, scheduler=None, profile="tiny", progress=False) == 0
+    assert run_features_command(str(root), out, jobs=1, scheduler=None, profile="tiny", progress=False) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert any(line.startswith("skipped ") and "broken.wav" in line for line in lines)
     assert re.match(r"features of 4 recordings \(0 from cache, 4 computed, 1 skipped\) in [\d.]+ s", lines[-1])
     table = pd.read_csv(out / "summaries.csv")
     assert len(table) == 4 and "mfcc_13_std" in table.columns
     assert not _tmp_files(out)
-    assert F.run_features_command(str(root), out, jobs=1, scheduler=None, profile="tiny", progress=False) == 0
+    assert run_features_command(str(root), out, jobs=1, scheduler=None, profile="tiny", progress=False) == 0
     assert "(4 from cache, 0 computed, 1 skipped)" in capsys.readouterr().out
 
 
 def test_no_tensorflow_import(first_run, tiny_dataset, tmp_path):
-    """features.py and everything it imports, extraction included, leave TensorFlow out."""
+    """musiclib.features and everything it imports, extraction included, leave TensorFlow out."""
     cache, _ = first_run
     tiny_dataset.to_csv(tmp_path / "manifest.csv", index=False)
     code = (
@@ -648,14 +684,32 @@ def test_cli_features_lists_bad_files_and_reruns_from_cache(tmp_path, capsys):
     assert cli.main(["features", str(tmp_path / "nowhere"), "--out", str(out)]) == 2
 
 
-def test_power_to_db_in_place_by_blocks_and_on_copies():
+def test_power_to_db_returns_a_new_array_and_leaves_its_input_alone():
     power = np.abs(np.random.default_rng(0).normal(size=(7, 5, 3))).astype(np.float32)
     power[0] = 0.0
     expected = 10 * np.log10(np.maximum(power, np.float32(1e-10)))
-    same = power.copy()
-    assert F.power_to_db(same, chunk_rows=2) is same  # in place, several blocks
-    np.testing.assert_allclose(same, expected, rtol=1e-6)
-    assert same[0].min() == pytest.approx(-100.0)
-    frozen = power.astype(np.float64)
-    out = F.power_to_db(frozen)
-    assert out.dtype == np.float32 and out is not frozen and frozen[0, 0, 0] == 0.0  # a copy
+    untouched = power.copy()
+    db = F.power_to_db(power, chunk_rows=2)  # several blocks
+    assert db is not power and db.dtype == np.float32
+    np.testing.assert_array_equal(power, untouched)  # the input is still power
+    np.testing.assert_allclose(db, expected, rtol=1e-6)
+    assert db[0].min() == pytest.approx(-100.0)
+    # converting the same rows twice gives the same dB: nothing is converted twice
+    np.testing.assert_array_equal(F.power_to_db(power[:1]), db[:1])
+    as_float64 = F.power_to_db(power.astype(np.float64))
+    assert as_float64.dtype == np.float32
+    np.testing.assert_array_equal(as_float64, db)
+    np.testing.assert_array_equal(F.power_to_db(power.tolist()), db)
+
+
+def test_power_to_db_out_converts_a_memmap_in_place_by_blocks(tmp_path):
+    power = np.abs(np.random.default_rng(1).normal(size=(9, 4, 3))).astype(np.float32)
+    expected = F.power_to_db(power)
+    X = np.lib.format.open_memmap(tmp_path / "x.npy", mode="w+", dtype=np.float32, shape=power.shape)
+    X[:] = power
+    assert F.power_to_db(X, out=X, chunk_rows=2) is X  # in place, several blocks
+    X.flush()
+    del X
+    np.testing.assert_array_equal(np.load(tmp_path / "x.npy"), expected)
+    with pytest.raises(MusiclibError, match="out must be"):
+        F.power_to_db(power, out=np.empty((9, 4, 3), dtype=np.float64))

@@ -122,3 +122,18 @@ def test_write_helpers_round_trip(tmp_path):
     assert (tmp_path / "t.csv").read_text() == "a\n1\n"
     safe_write.write_text(tmp_path / "t.txt", "é")
     assert (tmp_path / "t.txt").read_text(encoding="utf-8") == "é"
+
+
+def test_temporary_file_renames_on_success_and_removes_on_error(tmp_path):
+    target = tmp_path / "sub" / "x.bin"
+    with safe_write.temporary_file(target) as tmp:
+        assert tmp.parent == target.parent and tmp.name.startswith(".x.bin.tmp-")
+        tmp.write_bytes(b"new")
+        assert not target.exists()  # nothing visible until the block ends
+    assert target.read_bytes() == b"new"
+    with pytest.raises(RuntimeError):
+        with safe_write.temporary_file(target) as tmp:
+            tmp.write_bytes(b"half")
+            raise RuntimeError("disk full")
+    assert target.read_bytes() == b"new"
+    assert sorted(p.name for p in target.parent.iterdir()) == ["x.bin"]

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from musiclib import synth
+from musiclib import safe_write, synth
 from musiclib.config import Profile
 from musiclib.errors import MusiclibError
 
@@ -174,9 +174,18 @@ def test_interrupted_run_leaves_nothing_and_stale_tmp_is_cleaned(tmp_path, monke
         synth.write_dataset(tmp_path / "d", clips_per_style=3, clip_seconds=0.5, styles=["saw_techno"])
     assert os.listdir(tmp_path) == []
     monkeypatch.undo()
-    stale = tmp_path / ".d.tmp-999999999"  # left by a process that no longer exists
+    # left by a process that no longer exists (safe_write's names carry host and pid)
+    stale = tmp_path / f".d.tmp-{safe_write.HOST}-999999999-0badf00d"
     stale.mkdir()
     synth.write_dataset(tmp_path / "d", clips_per_style=1, clip_seconds=0.5, styles=["saw_techno"])
+    assert os.listdir(tmp_path) == ["d"]
+
+
+def test_a_dataset_set_aside_by_a_killed_swap_is_recovered(tmp_path):
+    out = synth.write_dataset(tmp_path / "d", clips_per_style=1, clip_seconds=0.5, styles=["saw_techno"])
+    # a writer killed between setting the old folder aside and renaming its new one in
+    os.replace(out, tmp_path / f".d.old-{safe_write.HOST}-999999999-0badf00d")
+    assert synth.is_complete(out)
     assert os.listdir(tmp_path) == ["d"]
 
 

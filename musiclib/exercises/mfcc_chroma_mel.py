@@ -22,9 +22,9 @@ def check_mfcc_by_hand(mfcc_by_hand, features: Mapping[str, np.ndarray], config=
     ``norm="ortho"`` along the mel axis, first ``config.n_mfcc`` rows (``config`` a
     :class:`~musiclib.features.FeatureConfig`; default settings when None).
     """
-    from ..features import _config
+    from ..features import as_feature_config
 
-    cfg = _config(config)
+    cfg = as_feature_config(config)
     expected = np.asarray(features["mfcc"], dtype=np.float64)
     hint = (f"take librosa.power_to_db(mel, top_db={cfg.top_db}) (dB relative to 1.0, at most "
             f"{cfg.top_db} dB below the loudest value), then scipy.fft.dct(..., type=2, norm='ortho', axis=0) "

@@ -32,9 +32,9 @@ def check_centroid_by_hand(centroid, y: np.ndarray, config=None, *, quiet: bool 
     ``config`` (a :class:`~musiclib.features.FeatureConfig`; default settings when None).
     The reference is ``ml.features.frame_features(y, config)["spectral_centroid"]``.
     """
-    from ..features import _config, frame_features
+    from ..features import as_feature_config, frame_features
 
-    cfg = _config(config)
+    cfg = as_feature_config(config)
     y = np.asarray(y, dtype=np.float32)
     expected = frame_features(y, cfg, features="spectral_centroid")["spectral_centroid"][0]
     hint = ("weight every bin frequency (librosa.fft_frequencies(sr=SR, n_fft=config.n_fft)) by the "
