@@ -1,0 +1,100 @@
+"""Saving and loading a trained VAE: a folder with ``model.keras`` and ``vae.json``.
+
+Taught in ``notebooks/08_vae_generation.ipynb``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import keras
+
+from ..errors import MusiclibError
+from .config import VAEConfig
+from .data import VAEData
+from .model import VAE
+
+VAE_FORMAT = 1
+MODEL_FILE = "model.keras"
+INFO_FILE = "vae.json"
+
+
+@dataclass
+class LoadedVAE:
+    """A VAE loaded by :func:`load`: model, settings, normalisation statistics, labels."""
+
+    model: VAE
+    config: VAEConfig
+    stats: dict
+    labels: list
+    info: dict = field(default_factory=dict)
+    folder: Path | None = None
+
+    @property
+    def seed(self) -> int:
+        return int(self.info.get("seed", 0))
+
+
+def save(result_or_model, folder: str | os.PathLike, *, data: VAEData | None = None,
+         config: VAEConfig | None = None, stats: dict | None = None, labels=None, extra: dict | None = None) -> Path:
+    """Write ``model.keras`` and ``vae.json`` into ``folder``, atomically.
+
+    Both go to a temporary sibling folder that then replaces ``folder``.
+    ``vae.json`` holds the normalisation statistics (training side), the labels (in
+    one-hot order), the input shape, the :class:`VAEConfig`, the package versions and
+    ``extra`` (e.g. evaluation numbers). ``data`` supplies stats and labels; or pass them.
+    """
+    model = getattr(result_or_model, "model", result_or_model)
+    cfg = config or getattr(result_or_model, "config", None) or (data.config if data is not None else None)
+    stats = stats or (data.stats if data is not None else getattr(result_or_model, "stats", None))
+    labels = list(labels if labels is not None else (data.labels if data is not None
+                                                      else getattr(result_or_model, "labels", [])))
+    if cfg is None or stats is None:
+        raise MusiclibError("save needs the VAEConfig and the normalisation statistics (pass data=...)")
+    from ..experiments import package_versions, write_model_folder
+
+    info = {
+        "format": VAE_FORMAT,
+        "kind": "vae",
+        "stats": {"min": float(stats["min"]), "max": float(stats["max"])},
+        "stats_unit": "dB (amplitude_to_db, ref 1.0), training side only",
+        "labels": labels,
+        "conditional": bool(model.n_labels),
+        "input_shape": [cfg.frames, cfg.bins],
+        "config": cfg.to_dict(),
+        "seed": int(getattr(result_or_model, "seed", 0)),
+        "versions": package_versions(),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        **(extra or {}),
+    }
+    return write_model_folder(folder, model, MODEL_FILE, INFO_FILE, info)
+
+
+def load(folder: str | os.PathLike) -> LoadedVAE:
+    """Load a folder written by :func:`save` (safe mode, no compile)."""
+    folder = Path(folder).expanduser()
+    for name in (MODEL_FILE, INFO_FILE):
+        if not (folder / name).is_file():
+            raise MusiclibError(f"{folder}: not a VAE folder ({name} missing)")
+    info = json.loads((folder / INFO_FILE).read_text(encoding="utf-8"))
+    if info.get("format") != VAE_FORMAT:
+        raise MusiclibError(f"{folder}: unknown VAE format {info.get('format')!r}")
+    cfg = VAEConfig.from_dict(info["config"])
+    model = keras.saving.load_model(folder / MODEL_FILE, compile=False, safe_mode=True)
+    if (model.frames, model.bins) != (cfg.frames, cfg.bins):
+        raise MusiclibError(f"{folder}: model shape {(model.frames, model.bins)} disagrees with vae.json")
+    if model.n_labels and model.n_labels != len(info["labels"]):
+        raise MusiclibError(f"{folder}: {len(info['labels'])} labels for a model conditioned on {model.n_labels}")
+    return LoadedVAE(model=model, config=cfg, stats=dict(info["stats"]), labels=list(info["labels"]), info=info,
+                     folder=folder)
+
+
+def _parts(vae):
+    """A loaded VAE from a folder, or the object itself."""
+    if isinstance(vae, (str, os.PathLike)):
+        return load(vae)
+    return vae
