@@ -24,8 +24,22 @@ The recipe, each step one function:
 
 Shapes: a segment's spectrogram is ``(frames, bins)``, time first like every segment
 matrix of the course; the model sees ``(frames, bins, 1)``. The STFT's Nyquist bin is
-dropped (``1 + n_fft // 2`` bins -> ``n_fft // 2``) and given back, as silence, before
+dropped (``1 + n_fft // 2`` bins -> ``n_fft // 2``) and given back, at the training minimum, before
 Griffin-Lim.
+
+One module per topic; every public name is re-exported here (``ml.vae.sample``,
+``from musiclib.vae import sample``):
+
+- :mod:`.config`: :class:`VAEConfig` (every setting, the profiles).
+- :mod:`.data`: :class:`VAEData`, :func:`prepare`, :func:`normalise`, :func:`denormalise`.
+- :mod:`.model`: the Keras :class:`VAE`, :func:`build_vae`, :class:`KLWarmup`,
+  :func:`train_vae`, :class:`VAEResult`, :func:`model_inputs`.
+- :mod:`.io`: :func:`save`, :func:`load`, :class:`LoadedVAE` (``model.keras`` + ``vae.json``).
+- :mod:`.generate`: :func:`encode`, :func:`sample`, :func:`reconstruct`,
+  :func:`interpolate`, :func:`to_magnitude`, :func:`to_audio`, :func:`generate_files`.
+- :mod:`.metrics`: :func:`evaluate`, :func:`style_agreement`, :func:`mfcc_summaries`,
+  :func:`frechet_distance`, :func:`feature_distance`.
+- :mod:`.experiment`: :func:`run_vae_experiment`.
 
 Taught in ``notebooks/08_vae_generation.ipynb``.
 """

@@ -1,5 +1,11 @@
 """The whole VAE recipe in one call: what ``musiclib train DATASET --experiment vae`` runs.
 
+:func:`run_vae_experiment` loads the dataset, splits it by recording with the split every
+classifier run uses (:func:`musiclib.experiments.run_split`), then
+:func:`~musiclib.vae.prepare`, :func:`~musiclib.vae.train_vae`,
+:func:`~musiclib.vae.evaluate`, :func:`~musiclib.vae.feature_distance` and
+:func:`~musiclib.vae.save`, and appends one row to ``results/vae.csv``.
+
 Taught in ``notebooks/08_vae_generation.ipynb``.
 """
 
@@ -26,6 +32,25 @@ def run_vae_experiment(settings=None, *, dataset=None, out_dir: str | os.PathLik
     What ``musiclib train DATASET --experiment vae`` runs. The model folder (default
     ``build/models/vae``) holds ``model.keras`` and ``vae.json``; the row is appended to
     ``build/results/vae.csv`` (not ``experiments.csv``: its columns are a classifier's).
+
+    Parameters
+    ----------
+    settings : musiclib.config.Settings, optional
+        Default :func:`musiclib.config.settings` (environment and profile).
+    dataset : str or os.PathLike, optional
+        ``"synthetic"`` or a dataset folder; default the settings' dataset.
+    out_dir : str or os.PathLike, optional
+        The model folder; default ``settings.models_dir / "vae"``.
+    seed : int, optional
+        Overrides the settings' seed (split, initial weights, sampling).
+    config : VAEConfig, optional
+        Default :meth:`VAEConfig.for_profile` of the settings' profile.
+    jobs : int
+        Worker processes for loading and feature extraction.
+    save_results : bool
+        Append the row to ``settings.results_dir / "vae.csv"``.
+    verbose : int
+        Keras' ``fit`` verbosity.
 
     Returns
     -------

@@ -1,5 +1,13 @@
 """Saving and loading a trained VAE: a folder with ``model.keras`` and ``vae.json``.
 
+``model.keras`` is the Keras 3 file of the :class:`~musiclib.vae.VAE` (registered as
+``"musiclib>VAE"``, loaded in safe mode); ``vae.json`` holds what the model alone cannot
+tell: the normalisation statistics in dB (training side only), the labels in one-hot
+order, the input shape ``[frames, bins]``, the :class:`~musiclib.vae.VAEConfig`, the seed
+and the package versions. :func:`save` writes both atomically (through
+:func:`musiclib.experiments.write_model_folder`), :func:`load` reads them back into a
+:class:`LoadedVAE` and refuses a folder whose parts disagree.
+
 Taught in ``notebooks/08_vae_generation.ipynb``.
 """
 
@@ -18,14 +26,33 @@ from .config import VAEConfig
 from .data import VAEData
 from .model import VAE
 
-VAE_FORMAT = 1
+VAE_FORMAT = 1  # the "format" number of vae.json; load refuses any other
 MODEL_FILE = "model.keras"
 INFO_FILE = "vae.json"
 
 
 @dataclass
 class LoadedVAE:
-    """A VAE loaded by :func:`load`: model, settings, normalisation statistics, labels."""
+    """A VAE loaded by :func:`load`: model, settings, normalisation statistics, labels.
+
+    Usable wherever a :class:`~musiclib.vae.VAEResult` is (:func:`~musiclib.vae.sample`,
+    :func:`~musiclib.vae.to_audio`, :func:`~musiclib.vae.evaluate`, ...).
+
+    Attributes
+    ----------
+    model : VAE
+        The Keras model (not compiled).
+    config : VAEConfig
+    stats : dict
+        ``{"min": dB, "max": dB}`` of the training side: the normalisation of its inputs
+        and outputs.
+    labels : list of str
+        Style labels in one-hot order.
+    info : dict
+        The whole ``vae.json`` (``metrics``, ``history``, ``versions``... when saved).
+    folder : pathlib.Path or None
+        Where it was loaded from.
+    """
 
     model: VAE
     config: VAEConfig
@@ -36,6 +63,7 @@ class LoadedVAE:
 
     @property
     def seed(self) -> int:
+        """The training seed recorded in ``vae.json`` (0 if none)."""
         return int(self.info.get("seed", 0))
 
 
@@ -47,6 +75,33 @@ def save(result_or_model, folder: str | os.PathLike, *, data: VAEData | None = N
     ``vae.json`` holds the normalisation statistics (training side), the labels (in
     one-hot order), the input shape, the :class:`VAEConfig`, the package versions and
     ``extra`` (e.g. evaluation numbers). ``data`` supplies stats and labels; or pass them.
+
+    Parameters
+    ----------
+    result_or_model : VAEResult, LoadedVAE or VAE
+        What to save; a result also supplies config, stats, labels and seed.
+    folder : str or os.PathLike
+        The folder to (re)place; its parent is created.
+    data : VAEData, optional
+        Supplies ``stats`` and ``labels`` (and the config if no other does).
+    config : VAEConfig, optional
+        Default the result's config, else ``data.config``.
+    stats : dict, optional
+        ``{"min": dB, "max": dB}``; default ``data.stats``, else the result's.
+    labels : list of str, optional
+        Default ``data.labels``, else the result's, else none.
+    extra : dict, optional
+        More keys for ``vae.json`` (JSON-serialisable), e.g. ``metrics`` and ``history``.
+
+    Returns
+    -------
+    pathlib.Path
+        The folder written.
+
+    Raises
+    ------
+    MusiclibError
+        No config or no statistics could be found.
     """
     model = getattr(result_or_model, "model", result_or_model)
     cfg = config or getattr(result_or_model, "config", None) or (data.config if data is not None else None)
@@ -55,6 +110,12 @@ def save(result_or_model, folder: str | os.PathLike, *, data: VAEData | None = N
                                                       else getattr(result_or_model, "labels", [])))
     if cfg is None or stats is None:
         raise MusiclibError("save needs the VAEConfig and the normalisation statistics (pass data=...)")
+    return _write_folder(folder, model, cfg, stats, labels, int(getattr(result_or_model, "seed", 0)), extra)
+
+
+def _write_folder(folder, model, cfg: VAEConfig, stats: dict, labels: list, seed: int, extra: dict | None) -> Path:
+    """The one place that knows the folder's layout: ``vae.json``'s keys, and the writing of
+    both files (through the public helpers of :mod:`musiclib.experiments`)."""
     from ..experiments import package_versions, write_model_folder
 
     info = {
@@ -66,7 +127,7 @@ def save(result_or_model, folder: str | os.PathLike, *, data: VAEData | None = N
         "conditional": bool(model.n_labels),
         "input_shape": [cfg.frames, cfg.bins],
         "config": cfg.to_dict(),
-        "seed": int(getattr(result_or_model, "seed", 0)),
+        "seed": seed,
         "versions": package_versions(),
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         **(extra or {}),
@@ -75,7 +136,23 @@ def save(result_or_model, folder: str | os.PathLike, *, data: VAEData | None = N
 
 
 def load(folder: str | os.PathLike) -> LoadedVAE:
-    """Load a folder written by :func:`save` (safe mode, no compile)."""
+    """Load a folder written by :func:`save` (safe mode, no compile).
+
+    Parameters
+    ----------
+    folder : str or os.PathLike
+        Holding ``model.keras`` and ``vae.json`` (``~`` is expanded).
+
+    Returns
+    -------
+    LoadedVAE
+
+    Raises
+    ------
+    MusiclibError
+        A file is missing, ``vae.json`` has an unknown format or setting, or the model's
+        shape or number of labels disagrees with ``vae.json``.
+    """
     folder = Path(folder).expanduser()
     for name in (MODEL_FILE, INFO_FILE):
         if not (folder / name).is_file():
@@ -94,7 +171,7 @@ def load(folder: str | os.PathLike) -> LoadedVAE:
 
 
 def _parts(vae):
-    """A loaded VAE from a folder, or the object itself."""
+    """A loaded VAE from a folder (:func:`load`), or the object itself."""
     if isinstance(vae, (str, os.PathLike)):
         return load(vae)
     return vae

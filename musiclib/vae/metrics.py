@@ -1,5 +1,12 @@
 """How good is a trained VAE: reconstruction error, style agreement, Frechet distance of MFCCs.
 
+:func:`evaluate` measures held-out reconstruction error against two references (an
+untrained model of the same architecture and the training set's mean spectrogram);
+:func:`style_agreement` asks a course classifier whether generated clips sound like the
+style they were generated for; :func:`feature_distance` is the Frechet distance
+(:func:`frechet_distance`) between MFCC summaries (:func:`mfcc_summaries`) of generated and
+real clips, computed from the spectrograms themselves.
+
 Taught in ``notebooks/08_vae_generation.ipynb``.
 """
 
@@ -18,6 +25,7 @@ from .model import _model, build_vae
 
 
 def _held_out(data: VAEData) -> str:
+    """The default evaluation side: ``test``, or ``valid`` when the test side is empty."""
     for side in ("test", "valid"):
         if len(data.x[side]):
             return side
@@ -32,6 +40,30 @@ def evaluate(vae, data: VAEData, *, seed: int = 0, side: str | None = None) -> p
     from), ``mean_spectrogram`` (the training side's mean normalised spectrogram for every
     segment). Columns: ``mse`` (normalised [0, 1] space), ``rmse_db`` and ``mae_db`` (after
     denormalising), ``n_segments``, ``side``.
+
+    Parameters
+    ----------
+    vae : VAEResult, LoadedVAE, str or os.PathLike
+        The trained VAE, or its folder.
+    data : VAEData
+        From :func:`~musiclib.vae.prepare`, normalised with the same statistics.
+    seed : int
+        Seed of the untrained reference (:func:`musiclib.train.set_seed`, then
+        :func:`~musiclib.vae.build_vae`); the training seed gives the model training began from.
+    side : str, optional
+        ``"test"``, ``"valid"`` or ``"train"``; default ``test`` (``valid`` if test is empty).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Three rows (``model``: ``trained``, ``untrained``, ``mean_spectrogram``) with
+        ``side``, ``n_segments``, ``mse`` (mean squared error per cell in [0, 1] units),
+        ``rmse_db`` and ``mae_db`` (the same errors in dB: times ``max - min`` of the stats).
+
+    Raises
+    ------
+    MusiclibError
+        Both held-out sides are empty (and no ``side`` was given).
     """
     from ..train import set_seed
 
@@ -86,6 +118,30 @@ def style_agreement(vae, classifier_bundle, *, n_per_label: int = 5, seed: int =
     Columns: ``label``, ``n``, ``agreement`` (share), ``mean_probability`` (of the intended
     label), ``most_predicted``; a last row ``(all)``. Chance is ``1 / n_labels``.
     Labels the classifier does not know get NaN.
+
+    Parameters
+    ----------
+    vae : VAEResult, LoadedVAE, str or os.PathLike
+        A conditional VAE, or its folder.
+    classifier_bundle : musiclib.predict.Bundle, str or os.PathLike
+        A classifier of the course (:func:`musiclib.predict.load_bundle` loads a folder).
+        Clips shorter than its segment are tiled (repeated) to one segment, not padded
+        with silence.
+    n_per_label : int
+        Clips generated per label.
+    seed : int
+        Label ``i`` samples with seed ``seed + i``; Griffin-Lim's initial phase uses ``seed``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per VAE label (in ``vae.labels`` order) and a last row ``(all)``: total
+        ``n`` and the means of ``agreement`` and ``mean_probability`` over the labels.
+
+    Raises
+    ------
+    MusiclibError
+        The VAE is not conditional.
     """
     from ..predict import Bundle, load_bundle
 
@@ -114,8 +170,23 @@ def style_agreement(vae, classifier_bundle, *, n_per_label: int = 5, seed: int =
 def mfcc_summaries(vae, spectrograms: np.ndarray, *, n_mfcc: int = 13) -> np.ndarray:
     """Per-clip MFCC means ``(n, n_mfcc)`` computed from normalised spectrograms.
 
-    Denormalise, dB -> power, a mel filter bank (``min(40, bins // 4)`` bands), dB, DCT:
-    from the spectrogram itself, so Griffin-Lim's artefacts do not enter.
+    Denormalise, dB -> power, a mel filter bank (``max(n_mfcc, min(40, bins // 4))``
+    bands), dB (``power_to_db``, top 80 dB), DCT: from the spectrogram itself, so
+    Griffin-Lim's artefacts do not enter.
+
+    Parameters
+    ----------
+    vae : VAEResult or LoadedVAE
+        Supplies ``config`` (STFT, sample rate in Hz) and ``stats``.
+    spectrograms : np.ndarray, shape (n, frames, bins)
+        Normalised to [0, 1].
+    n_mfcc : int
+        Number of coefficients.
+
+    Returns
+    -------
+    np.ndarray
+        float64 ``(n, n_mfcc)``: each clip's MFCCs averaged over its frames.
     """
     import librosa
 
@@ -131,8 +202,23 @@ def mfcc_summaries(vae, spectrograms: np.ndarray, *, n_mfcc: int = 13) -> np.nda
 
 
 def frechet_distance(a: np.ndarray, b: np.ndarray, *, eps: float = 1e-6) -> float:
-    """Frechet distance between Gaussians fitted to the rows of ``a`` and of ``b``:
-    ``|mu_a - mu_b|^2 + tr(C_a + C_b - 2 (C_a C_b)^(1/2))`` (as FID / FAD)."""
+    """Frechet distance between Gaussians fitted to the rows of ``a`` and of ``b``.
+
+    ``|mu_a - mu_b|^2 + tr(C_a + C_b - 2 (C_a C_b)^(1/2))`` (as FID / FAD), with the sample
+    covariances regularised by ``eps`` on the diagonal.
+
+    Parameters
+    ----------
+    a, b : np.ndarray, shapes (n_a, d) and (n_b, d)
+        One feature vector per row (e.g. :func:`mfcc_summaries`); at least two rows each.
+    eps : float
+        Ridge added to both covariances' diagonals.
+
+    Returns
+    -------
+    float
+        The distance, in the squared units of the features; >= 0, 0 for identical sets.
+    """
     from scipy import linalg
 
     a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
@@ -157,6 +243,32 @@ def feature_distance(vae, data: VAEData, *, n: int = 50, seed: int = 0, side: st
     :func:`frechet_distance` of those (lower is closer; 0 for identical distributions).
     With a few dozen clips sampling noise alone gives a clearly positive value: compare
     with ``source="train"`` (two real sets) and ``source="reconstruction"``.
+
+    Parameters
+    ----------
+    vae : VAEResult, LoadedVAE, str or os.PathLike
+        The trained VAE, or its folder.
+    data : VAEData
+        The real segments.
+    n : int
+        Clips per set (the real set has fewer when ``side`` has fewer segments).
+    seed : int
+        Seed of the choice of real clips and of the prior samples.
+    side : str, optional
+        The real clips' side; default ``test`` (``valid`` if test is empty).
+    source : str
+        ``"prior"``, ``"reconstruction"`` or ``"train"``.
+
+    Returns
+    -------
+    float
+        The distance in units of the real clips' per-coefficient spread (dimensionless);
+        >= 0.
+
+    Raises
+    ------
+    MusiclibError
+        An unknown ``source``, or no held-out segments.
     """
     vae = _parts(vae)
     side = side or _held_out(data)
