@@ -351,7 +351,9 @@ def prepare(
         else:
             x_all, meta = fs.segments(experiment.features[0])
             if experiment.transform == "log":
-                x_all = features.power_to_db(x_all)
+                # in place where it can be (no second copy of every segment in memory)
+                in_place = isinstance(x_all, np.ndarray) and x_all.dtype == np.float32 and x_all.flags.writeable
+                x_all = features.power_to_db(x_all, out=x_all if in_place else None)
         if experiment.inputs == "images":
             from .images import render_images
 

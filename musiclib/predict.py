@@ -381,7 +381,7 @@ def _segment_inputs(bundle: Bundle, y: np.ndarray) -> tuple[np.ndarray, np.ndarr
     starts = segment_starts(frames[bundle.feature].shape[1], cfg)
     x = segment_matrices(frames, cfg, feature=bundle.feature)
     if bundle.transform == "log":
-        x = power_to_db(x)
+        x = power_to_db(x, out=x)  # x is this call's own float32 array
     if bundle.inputs == "images":
         from .images import render_images
 

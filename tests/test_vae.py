@@ -6,6 +6,7 @@ spectrograms, about 15 s on 2 CPU cores) and shared by the tests that only read 
 
 from __future__ import annotations
 
+import keras
 import numpy as np
 import pandas as pd
 import pytest
@@ -72,8 +73,8 @@ def test_model_output_shape_equals_input(world):
     x = np.random.default_rng(0).random((2, cfg.frames, cfg.bins)).astype(np.float32)
     out = model({"spectrogram": x, "label": np.array([0, 2], np.int32)})
     assert tuple(out.shape) == (2, cfg.frames, cfg.bins, 1)
-    assert len([l for l in model.encoder.layers if isinstance(l, ml.vae.keras.layers.Conv2D)]) == 5
-    assert len([l for l in model.decoder.layers if isinstance(l, ml.vae.keras.layers.Conv2DTranspose)]) == 5
+    assert len([l for l in model.encoder.layers if isinstance(l, keras.layers.Conv2D)]) == 5
+    assert len([l for l in model.decoder.layers if isinstance(l, keras.layers.Conv2DTranspose)]) == 5
 
 
 # ----------------------------------------------------------------------------- statistics
@@ -115,7 +116,7 @@ def test_train_and_test_steps_report_reconstruction_and_kl(world):
     assert h["reconstruction"][-1] < h["reconstruction"][0]
     assert min(h["kl"]) > 0
     # test_step on its own
-    metrics = result.model.evaluate(V._inputs(data.x["test"], data.y["test"]), batch_size=32, verbose=0,
+    metrics = result.model.evaluate(V.model_inputs(data.x["test"], data.y["test"]), batch_size=32, verbose=0,
                                     return_dict=True)
     assert {"loss", "reconstruction", "kl", "mse"} <= set(metrics)
     assert metrics["loss"] == pytest.approx(metrics["reconstruction"] + cfg.beta * metrics["kl"], rel=1e-4)
@@ -227,7 +228,7 @@ def test_griffin_lim_is_real_phase_estimation(world, monkeypatch):
     assert calls == [cfg.griffinlim_iters] and cfg.griffinlim_iters >= 16
     assert y.dtype == np.float32 and np.isfinite(y).all() and np.abs(y).max() <= 1.0
     # its magnitude matches the target better than the zero-phase inverse's does
-    target = V._magnitude(result, spec)
+    target = V.to_magnitude(result, spec)
     zero = librosa.istft(target.astype(np.complex64), hop_length=cfg.hop_length, n_fft=cfg.n_fft,
                          length=cfg.segment_samples)
 

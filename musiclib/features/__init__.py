@@ -58,9 +58,6 @@ from .summaries import (
     summary_columns,
 )
 
-# The ``musiclib features`` command lives in the CLI; importable from here as before.
-from ..cli import run_features_command  # noqa: E402  (cli imports nothing of this package)
-
 __all__ = [
     "ENV_DASK_SCHEDULER",
     "FEATURES_VERSION",
@@ -79,7 +76,6 @@ __all__ = [
     "normalise_level",
     "power_to_db",
     "resolve_features",
-    "run_features_command",
     "segment_matrices",
     "segment_starts",
     "summary_columns",

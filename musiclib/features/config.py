@@ -38,15 +38,7 @@ FRAME_FEATURES: tuple[str, ...] = (
 
 # Named groups for the notebooks (source 001: the 7 baseline features, then MFCC, chroma, mel).
 FEATURE_GROUPS: dict[str, list[str]] = {
-    "spectral": [
-        "zcr",
-        "rms",
-        "spectral_centroid",
-        "spectral_bandwidth",
-        "spectral_rolloff",
-        "spectral_flatness",
-        "contrast",
-    ],
+    "spectral": list(FRAME_FEATURES[:7]),  # zcr to contrast
     "mfcc": ["mfcc"],
     "chroma": ["chroma"],
     "mel": ["mel"],

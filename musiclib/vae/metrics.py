@@ -1,0 +1,290 @@
+"""How good is a trained VAE: reconstruction error, style agreement, Frechet distance of MFCCs.
+
+:func:`evaluate` measures held-out reconstruction error against two references (an
+untrained model of the same architecture and the training set's mean spectrogram);
+:func:`style_agreement` asks a course classifier whether generated clips sound like the
+style they were generated for; :func:`feature_distance` is the Frechet distance
+(:func:`frechet_distance`) between MFCC summaries (:func:`mfcc_summaries`) of generated and
+real clips, computed from the spectrograms themselves.
+
+Taught in ``notebooks/08_vae_generation.ipynb``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from ..errors import MusiclibError
+from .data import VAEData
+from .generate import reconstruct, sample, to_audio, to_magnitude
+from .io import LoadedVAE, _parts
+from .model import _model, build_vae
+
+
+def _held_out(data: VAEData) -> str:
+    """The default evaluation side: ``test``, or ``valid`` when the test side is empty."""
+    for side in ("test", "valid"):
+        if len(data.x[side]):
+            return side
+    raise MusiclibError("no held-out segments (test and valid sides are empty)")
+
+
+def evaluate(vae, data: VAEData, *, seed: int = 0, side: str | None = None) -> pd.DataFrame:
+    """Held-out reconstruction error of the trained VAE and two references.
+
+    Rows: ``trained`` (decode the posterior mean), ``untrained`` (the same architecture
+    with the initial weights ``seed`` gives, which :func:`train_vae` with that seed started
+    from), ``mean_spectrogram`` (the training side's mean normalised spectrogram for every
+    segment). Columns: ``mse`` (normalised [0, 1] space), ``rmse_db`` and ``mae_db`` (after
+    denormalising), ``n_segments``, ``side``.
+
+    Parameters
+    ----------
+    vae : VAEResult, LoadedVAE, str or os.PathLike
+        The trained VAE, or its folder.
+    data : VAEData
+        From :func:`~musiclib.vae.prepare`, normalised with the same statistics.
+    seed : int
+        Seed of the untrained reference (:func:`musiclib.train.set_seed`, then
+        :func:`~musiclib.vae.build_vae`); the training seed gives the model training began from.
+    side : str, optional
+        ``"test"``, ``"valid"`` or ``"train"``; default ``test`` (``valid`` if test is empty).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Three rows (``model``: ``trained``, ``untrained``, ``mean_spectrogram``) with
+        ``side``, ``n_segments``, ``mse`` (mean squared error per cell in [0, 1] units),
+        ``rmse_db`` and ``mae_db`` (the same errors in dB: times ``max - min`` of the stats).
+
+    Raises
+    ------
+    MusiclibError
+        Both held-out sides are empty (and no ``side`` was given).
+    """
+    from ..train import set_seed
+
+    vae = _parts(vae)
+    side = side or _held_out(data)
+    x, y = data.x[side], data.y[side]
+    model = _model(vae)
+    set_seed(seed)
+    untrained = build_vae(vae.config, model.n_labels or 0, seed=seed)
+    if bool(model.n_labels) != bool(untrained.n_labels):  # config.conditional off but model conditional
+        untrained = build_vae(vae.config.replace(conditional=True), model.n_labels, seed=seed)
+    mean = np.broadcast_to(data.x["train"].mean(axis=0), x.shape)
+    scale = float(vae.stats["max"]) - float(vae.stats["min"])
+    rows = []
+    for name, pred in (("trained", reconstruct(vae, x, y)),
+                       ("untrained", reconstruct(LoadedVAE(untrained, vae.config, vae.stats, vae.labels), x, y)),
+                       ("mean_spectrogram", mean)):
+        err = pred.astype(np.float64) - x
+        rows.append({"model": name, "side": side, "n_segments": int(len(x)), "mse": float(np.mean(err**2)),
+                     "rmse_db": float(np.sqrt(np.mean(err**2)) * scale), "mae_db": float(np.mean(np.abs(err)) * scale)})
+    return pd.DataFrame(rows)
+
+
+def _classify_signals(bundle, signals: list[np.ndarray], sr: int) -> np.ndarray:
+    """Class probabilities ``(n, n_classes)`` of a classifier bundle for in-memory signals.
+
+    Each signal goes through :func:`musiclib.predict.predict_signal` (the features
+    ``predict_file`` computes), one mean probability per signal in the bundle's label order.
+    A signal shorter than the classifier's segment is **tiled** (repeated) to one segment:
+    zero padding would show the classifier half a segment of silence, which none of its
+    training segments had.
+    """
+    from ..predict import predict_signal
+
+    need = int(math.ceil(bundle.segment_seconds * sr))
+    out = []
+    for y in signals:
+        y = np.asarray(y, dtype=np.float32)
+        if len(y) < need:
+            y = np.tile(y, int(math.ceil(need / max(1, len(y)))))[:need]
+        prediction = predict_signal(bundle, y, sr, name="generated")
+        out.append([prediction.probabilities[label] for label in bundle.labels])
+    return np.array(out, dtype=np.float64)
+
+
+def style_agreement(vae, classifier_bundle, *, n_per_label: int = 5, seed: int = 0) -> pd.DataFrame:
+    """Per label, the share of clips generated for it that a classifier assigns to it.
+
+    For a conditional VAE: ``n_per_label`` clips per label are sampled from the prior,
+    turned into sound (:func:`to_audio`) and classified with ``classifier_bundle`` (a
+    :class:`musiclib.predict.Bundle`, or its folder), the same features as ``predict_file``.
+    Columns: ``label``, ``n``, ``agreement`` (share), ``mean_probability`` (of the intended
+    label), ``most_predicted``; a last row ``(all)``. Chance is ``1 / n_labels``.
+    Labels the classifier does not know get NaN.
+
+    Parameters
+    ----------
+    vae : VAEResult, LoadedVAE, str or os.PathLike
+        A conditional VAE, or its folder.
+    classifier_bundle : musiclib.predict.Bundle, str or os.PathLike
+        A classifier of the course (:func:`musiclib.predict.load_bundle` loads a folder).
+        Clips shorter than its segment are tiled (repeated) to one segment, not padded
+        with silence.
+    n_per_label : int
+        Clips generated per label.
+    seed : int
+        Label ``i`` samples with seed ``seed + i``; Griffin-Lim's initial phase uses ``seed``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per VAE label (in ``vae.labels`` order) and a last row ``(all)``: total
+        ``n`` and the means of ``agreement`` and ``mean_probability`` over the labels.
+
+    Raises
+    ------
+    MusiclibError
+        The VAE is not conditional.
+    """
+    from ..predict import Bundle, load_bundle
+
+    vae = _parts(vae)
+    bundle = classifier_bundle if isinstance(classifier_bundle, Bundle) else load_bundle(classifier_bundle)
+    if not _model(vae).n_labels:
+        raise MusiclibError("style_agreement needs a conditional VAE")
+    rows = []
+    for i, label in enumerate(vae.labels):
+        specs = sample(vae, n_per_label, label=i, seed=seed + i)
+        proba = _classify_signals(bundle, to_audio(vae, specs, seed=seed), vae.config.sample_rate)
+        predicted = [bundle.labels[j] for j in proba.argmax(axis=1)]
+        known = label in bundle.labels
+        rows.append({
+            "label": label, "n": int(n_per_label),
+            "agreement": float(np.mean([p == label for p in predicted])) if known else np.nan,
+            "mean_probability": float(proba[:, bundle.labels.index(label)].mean()) if known else np.nan,
+            "most_predicted": pd.Series(predicted).mode().iloc[0],
+        })
+    table = pd.DataFrame(rows)
+    total = {"label": "(all)", "n": int(table["n"].sum()), "agreement": float(table["agreement"].mean()),
+             "mean_probability": float(table["mean_probability"].mean()), "most_predicted": ""}
+    return pd.concat([table, pd.DataFrame([total])], ignore_index=True)
+
+
+def mfcc_summaries(vae, spectrograms: np.ndarray, *, n_mfcc: int = 13) -> np.ndarray:
+    """Per-clip MFCC means ``(n, n_mfcc)`` computed from normalised spectrograms.
+
+    Denormalise, dB -> power, a mel filter bank (``max(n_mfcc, min(40, bins // 4))``
+    bands), dB (``power_to_db``, top 80 dB), DCT: from the spectrogram itself, so
+    Griffin-Lim's artefacts do not enter.
+
+    Parameters
+    ----------
+    vae : VAEResult or LoadedVAE
+        Supplies ``config`` (STFT, sample rate in Hz) and ``stats``.
+    spectrograms : np.ndarray, shape (n, frames, bins)
+        Normalised to [0, 1].
+    n_mfcc : int
+        Number of coefficients.
+
+    Returns
+    -------
+    np.ndarray
+        float64 ``(n, n_mfcc)``: each clip's MFCCs averaged over its frames.
+    """
+    import librosa
+
+    cfg = vae.config
+    n_mels = max(n_mfcc, min(40, cfg.bins // 4))
+    out = []
+    for spec in np.asarray(spectrograms, dtype=np.float32):
+        power = to_magnitude(vae, spec) ** 2
+        mel = librosa.feature.melspectrogram(S=power, sr=cfg.sample_rate, n_fft=cfg.n_fft, n_mels=n_mels)
+        mfcc = librosa.feature.mfcc(S=librosa.power_to_db(mel, top_db=80.0), n_mfcc=n_mfcc)
+        out.append(mfcc.mean(axis=1))
+    return np.array(out, dtype=np.float64)
+
+
+def frechet_distance(a: np.ndarray, b: np.ndarray, *, eps: float = 1e-6) -> float:
+    """Frechet distance between Gaussians fitted to the rows of ``a`` and of ``b``.
+
+    ``|mu_a - mu_b|^2 + tr(C_a + C_b - 2 (C_a C_b)^(1/2))`` (as FID / FAD), with the sample
+    covariances regularised by ``eps`` on the diagonal.
+
+    Parameters
+    ----------
+    a, b : np.ndarray, shapes (n_a, d) and (n_b, d)
+        One feature vector per row (e.g. :func:`mfcc_summaries`); at least two rows each.
+    eps : float
+        Ridge added to both covariances' diagonals.
+
+    Returns
+    -------
+    float
+        The distance, in the squared units of the features; >= 0, 0 for identical sets.
+    """
+    from scipy import linalg
+
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    mu_a, mu_b = a.mean(axis=0), b.mean(axis=0)
+    ridge = eps * np.eye(a.shape[1])
+    ca, cb = np.cov(a, rowvar=False) + ridge, np.cov(b, rowvar=False) + ridge
+    root = linalg.sqrtm(ca @ cb)
+    root = np.real(root)
+    return float(max(0.0, np.sum((mu_a - mu_b) ** 2) + np.trace(ca + cb - 2.0 * root)))
+
+
+def feature_distance(vae, data: VAEData, *, n: int = 50, seed: int = 0, side: str | None = None,
+                     source: str = "prior") -> float:
+    """Frechet distance between MFCC-mean summaries of generated and real held-out clips.
+
+    ``n`` clips are sampled from the prior (labels cycled for a conditional VAE) --
+    ``source="reconstruction"`` uses the reconstructions of the real clips instead, and
+    ``source="train"`` real *training* clips, a reference for the distance two real sets
+    have -- and compared with up to ``n`` random real segments of ``side`` (default test).
+    Both sets are summarised by :func:`mfcc_summaries` and standardised with the real
+    set's mean and standard deviation per coefficient; the distance is
+    :func:`frechet_distance` of those (lower is closer; 0 for identical distributions).
+    With a few dozen clips sampling noise alone gives a clearly positive value: compare
+    with ``source="train"`` (two real sets) and ``source="reconstruction"``.
+
+    Parameters
+    ----------
+    vae : VAEResult, LoadedVAE, str or os.PathLike
+        The trained VAE, or its folder.
+    data : VAEData
+        The real segments.
+    n : int
+        Clips per set (the real set has fewer when ``side`` has fewer segments).
+    seed : int
+        Seed of the choice of real clips and of the prior samples.
+    side : str, optional
+        The real clips' side; default ``test`` (``valid`` if test is empty).
+    source : str
+        ``"prior"``, ``"reconstruction"`` or ``"train"``.
+
+    Returns
+    -------
+    float
+        The distance in units of the real clips' per-coefficient spread (dimensionless);
+        >= 0.
+
+    Raises
+    ------
+    MusiclibError
+        An unknown ``source``, or no held-out segments.
+    """
+    vae = _parts(vae)
+    side = side or _held_out(data)
+    rng = np.random.default_rng(seed)
+    pick = rng.permutation(len(data.x[side]))[:n]
+    real = data.x[side][pick]
+    if source == "prior":
+        fake = sample(vae, n, seed=seed)
+    elif source == "reconstruction":
+        fake = reconstruct(vae, real, data.y[side][pick])
+    elif source == "train":
+        fake = data.x["train"][rng.permutation(len(data.x["train"]))[:n]]
+    else:
+        raise MusiclibError("source must be 'prior', 'reconstruction' or 'train'")
+    fake_f, real_f = mfcc_summaries(vae, fake), mfcc_summaries(vae, real)
+    # standardise by the real clips' spread, so that MFCC 0 (loudness, in tens of dB) does
+    # not drown the other coefficients: the distance is then in units of real variation
+    mu, sd = real_f.mean(axis=0), real_f.std(axis=0) + 1e-9
+    return frechet_distance((fake_f - mu) / sd, (real_f - mu) / sd)
