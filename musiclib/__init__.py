@@ -29,6 +29,7 @@ _SUBMODULES = (
     "plots",
     "predict",
     "safe_write",
+    "show",
     "specaugment",
     "splits",
     "streaming",
