@@ -2,6 +2,8 @@
 
 Import it as ``import musiclib as ml``. Submodules load on first use (``ml.audio``,
 ``ml.datasets``, ...), so ``import musiclib`` stays fast and never pulls in TensorFlow.
+In a Jupyter kernel it also makes TensorFlow's C++ log lines stay out of the notebook
+(:mod:`musiclib.tf_log`; no TensorFlow is imported for that).
 """
 
 from __future__ import annotations
@@ -35,11 +37,20 @@ _SUBMODULES = (
     "streaming",
     "student",
     "synth",
+    "tf_log",
     "train",
     "vae",
 )
 
 __all__ = list(_SUBMODULES) + ["__version__"]
+
+# A notebook imports musiclib in its first cell, before any `import keras` of its own: the
+# filter goes in now so TensorFlow's start-up lines never reach the notebook. Elsewhere it
+# waits for musiclib's first Keras import (tf_log.import_keras).
+from . import tf_log as _tf_log  # noqa: E402  (os, re, select, threading: no TensorFlow)
+
+if _tf_log.in_kernel():
+    _tf_log.quiet()
 
 
 def __getattr__(name: str):

@@ -37,6 +37,7 @@ from pathlib import Path
 
 from . import safe_write
 from .errors import MusiclibError
+from .tf_log import import_keras as _import_keras
 
 FORMAT = 2
 """The bundle schema this musiclib writes and reads."""
@@ -236,7 +237,7 @@ def load_model(folder: str | os.PathLike):
     BundleError
         The file does not load (damaged, a foreign layer, a ``Lambda`` refused by safe mode).
     """
-    import keras
+    keras = _import_keras()
 
     from . import specaugment  # noqa: F401  registers musiclib>SpecAugment for safe mode
 

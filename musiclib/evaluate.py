@@ -13,6 +13,7 @@ import pandas as pd
 
 from . import safe_write
 from .config import Settings
+from .tf_log import import_keras as _import_keras
 
 
 def recording_level(
@@ -84,7 +85,7 @@ def predict_proba(model, x: np.ndarray, *, batch_size: int = 256) -> np.ndarray:
     Calls the model directly (inference mode) rather than ``model.predict``: no new
     compiled function per model, so a notebook that trains several stays quiet.
     """
-    import keras
+    keras = _import_keras()
 
     x = np.asarray(x, dtype=np.float32)
     n_out = model.output_shape[-1]

@@ -23,9 +23,10 @@ BATCHNORM_MOMENTUM = 0.9
 
 
 def _keras():
-    import keras  # imported on first use: TensorFlow takes seconds to load
+    # imported on first use: TensorFlow takes seconds to load; quietly (musiclib.tf_log)
+    from .tf_log import import_keras
 
-    return keras
+    return import_keras()
 
 
 def normalization_layer(x_train: np.ndarray, *, axis: int | None = -1):

@@ -10,7 +10,11 @@ Taught in ``notebooks/06_mel_cnn_augmentation.ipynb``.
 
 from __future__ import annotations
 
-import keras
+from .tf_log import quiet as _quiet
+
+_quiet()  # before Keras loads TensorFlow: its C++ log lines stay off the screen
+
+import keras  # noqa: E402
 from keras import ops
 
 __all__ = ["SpecAugment"]

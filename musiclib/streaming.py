@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import MusiclibError
+from .tf_log import import_keras as _import_keras
 
 TRANSFORMS = (None, "log")
 _CHUNK_BYTES = 32 * 2**20  # rows transformed at a time by segments_to_disk: ~32 MB
@@ -199,7 +200,7 @@ def _memmap_state(x):
 
 
 def _define_segment_sequence():
-    import keras
+    keras = _import_keras()
 
     class SegmentSequence(keras.utils.PyDataset):
         """Batches of segments read from an array or a memory-mapped ``.npy`` file.
@@ -431,7 +432,7 @@ def predict_streaming(model, x, *, indices=None, batch_size: int = 256) -> np.nd
 
     Taught in ``notebooks/06_mel_cnn_augmentation.ipynb``.
     """
-    import keras
+    keras = _import_keras()
 
     rows = np.arange(x.shape[0], dtype=np.int64) if indices is None else np.asarray(indices, dtype=np.int64)
     n_out = model.output_shape[-1]

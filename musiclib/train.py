@@ -10,11 +10,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .tf_log import import_keras as _import_keras
+
 
 def set_seed(seed: int) -> None:
     """Seed Python, NumPy and the backend, and make TensorFlow's ops deterministic, so
     the same seed gives the same trained model twice on the same machine."""
-    import keras
+    keras = _import_keras()
 
     keras.utils.set_random_seed(int(seed))
     try:
@@ -108,7 +110,7 @@ def fit_early_stopped(
     a :class:`FitResult`. ``x`` and ``validation_data`` are what ``keras.Model.fit`` takes:
     arrays (:func:`fit`) or a ``keras.utils.PyDataset`` (``musiclib.streaming``).
     """
-    import keras
+    keras = _import_keras()
 
     set_seed(seed)
     monitor = "val_loss" if validation_data is not None else "loss"

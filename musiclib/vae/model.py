@@ -22,9 +22,14 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-import keras
 import numpy as np
-from keras import ops
+
+from ..tf_log import quiet as _quiet
+
+_quiet()  # before Keras loads TensorFlow: its C++ log lines stay off the screen
+
+import keras  # noqa: E402
+from keras import ops  # noqa: E402
 
 from ..errors import MusiclibError
 from .config import N_STRIDES, VAEConfig
