@@ -30,6 +30,7 @@ _SUBMODULES = (
     "models",
     "plots",
     "predict",
+    "progress",
     "safe_write",
     "show",
     "specaugment",

@@ -7,6 +7,12 @@ first failing notebook and names the cell and its error. At the end it writes
 ``build/course/results.md`` and ``results.csv``: how long each notebook took, and the
 results of every experiment for the run's dataset, profile and seed (notebook 07's table).
 
+The terminal shows only the runner's progress lines. A kernel's own stdout and stderr (what
+its process writes outside the notebook) go to ``build/course/<notebook>.kernel.log``, kept
+only when not empty; TensorFlow's C++ log lines stay out of the notebooks and that log
+(``TF_CPP_MIN_LOG_LEVEL`` in the kernel's environment, and :mod:`musiclib.tf_log`, which
+``import musiclib`` installs in a kernel).
+
 Taught in ``README.md`` (running the course for a class).
 """
 
@@ -84,9 +90,13 @@ def _error_line(cell_index: int, err: Exception) -> str:
     return f"cell {cell_index}: {text[:400]}"
 
 
-def _run_cells(client, nb, code_cells: list[int], on_cell) -> str:
-    """Execute the code cells in order; return "" or the one-line error of the failing cell."""
-    with client.setup_kernel():
+def _run_cells(client, nb, code_cells: list[int], on_cell, log) -> str:
+    """Execute the code cells in order; return "" or the one-line error of the failing cell.
+
+    The kernel process writes its own stdout/stderr to ``log`` (an open file), not to the
+    terminal: ipykernel already forwards what the notebook's code writes into the notebook.
+    """
+    with client.setup_kernel(stdout=log, stderr=log):
         for done, index in enumerate(code_cells, start=1):
             try:
                 client.execute_cell(nb.cells[index], index)
@@ -132,17 +142,23 @@ def execute_notebook(
     start = time.perf_counter()
     # The kernel talks over local sockets in a private folder rather than TCP ports: no open
     # ports on a classroom machine, and no "running over TCP without encryption" warning.
-    with tempfile.TemporaryDirectory(prefix="musiclib-kernel-") as sockets:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    log_path = out_dir / f"{path.stem}.kernel.log"
+    with tempfile.TemporaryDirectory(prefix="musiclib-kernel-") as sockets, open(log_path, "wb") as log:
         km = KernelManager(kernel_name="python3", transport="ipc", ip=str(Path(sockets) / "k"))
         client = NotebookClient(
             nb, km=km, timeout=timeout, resources={"metadata": {"path": str(path.parent)}}
         )
         try:
-            error = _run_cells(client, nb, code_cells, on_cell)
+            error = _run_cells(client, nb, code_cells, on_cell, log)
         finally:
             # nbclient shuts down only kernels it created itself
             if km.has_kernel:
                 km.shutdown_kernel(now=True)
+    if log_path.stat().st_size == 0:
+        log_path.unlink()
+    elif error:
+        error += f" (the kernel's own output: {log_path})"
     seconds = time.perf_counter() - start
     safe_write.write_text(out_dir / path.name, nbformat.writes(nb))
     html, _ = HTMLExporter().from_notebook_node(nb)
@@ -221,13 +237,15 @@ def run_course(
     list of NotebookRun
         One per notebook attempted; the last one has ``status == "failed"`` if any failed.
     """
-    from tqdm.auto import tqdm
+    from tqdm.std import tqdm  # only ever drawn on a terminal
 
     s = settings or default_settings()
     paths = [Path(p) for p in notebooks] if notebooks else find_notebooks(notebooks_dir)
     out = Path(out_dir) if out_dir else s.build_dir / "course"
     out.mkdir(parents=True, exist_ok=True)
-    env = {ENV_PROFILE: s.profile.name, ENV_DATASET: s.dataset, ENV_SEED: str(s.seed)}
+    env = {ENV_PROFILE: s.profile.name, ENV_DATASET: s.dataset, ENV_SEED: str(s.seed),
+           # read by TensorFlow when a kernel imports it (see musiclib.tf_log)
+           "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2")}
     runs: list[NotebookRun] = []
     # A live bar where a person watches a terminal; plain lines in logs and CI.
     live = progress and sys.stderr.isatty()

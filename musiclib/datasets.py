@@ -231,7 +231,8 @@ def _probe(path: Path, full: bool, min_duration_s: float) -> audio.AudioInfo | A
 def _probe_all(paths: list[Path], *, full: bool, min_duration_s: float, jobs: int, progress: bool):
     """Probe many files; decoding runs in libsndfile, which releases the GIL, so threads do."""
     from joblib import Parallel, delayed
-    from tqdm.auto import tqdm
+
+    from .progress import progress as tqdm  # a bar in a terminal, text lines elsewhere
 
     items = tqdm(paths, desc="checking audio", unit="file", disable=not progress)
     if jobs == 1 or len(paths) < 8:

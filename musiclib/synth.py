@@ -999,7 +999,8 @@ def write_dataset(out_dir, *, profile: str | Profile | None = None, seed: int = 
     jobs : int
         Worker processes (joblib); the files are identical for any value.
     progress : bool
-        Show a tqdm progress bar.
+        Show progress: a tqdm bar in a terminal, a few text lines in a notebook or a log
+        (:func:`musiclib.progress.progress`).
 
     Returns
     -------
@@ -1063,7 +1064,7 @@ def write_dataset(out_dir, *, profile: str | Profile | None = None, seed: int = 
 
             results = Parallel(n_jobs=jobs, return_as="generator")(delayed(_write_one)(*c) for c in calls)
         if progress:
-            from tqdm.auto import tqdm
+            from .progress import progress as tqdm  # a bar in a terminal, text lines elsewhere
 
             results = tqdm(results, total=len(tasks), desc=f"synth {out_dir.name}", unit="file")
         for _ in results:

@@ -200,7 +200,8 @@ def extract_dataset(
         Worker processes (joblib, loky backend); ``-1`` for every core; 1 runs in this
         process.
     progress : bool
-        Show a tqdm progress bar.
+        Show progress: a tqdm bar in a terminal, a few text lines in a notebook or a log
+        (:func:`musiclib.progress.progress`).
     scheduler : str or dask.distributed.Client, optional
         Run on a Dask cluster instead (default ``$MUSICLIB_DASK_SCHEDULER``): the workers
         must see ``cache_dir`` and the audio files at the same paths, and have musiclib
@@ -217,7 +218,7 @@ def extract_dataset(
 
     Taught in ``notebooks/02_spectral_features.ipynb``.
     """
-    from tqdm.auto import tqdm
+    from ..progress import progress as tqdm  # a bar in a terminal, text lines elsewhere
 
     t0 = time.perf_counter()
     cfg = as_feature_config(config)
