@@ -83,3 +83,37 @@ def test_cli_course_exit_status(course_dir, tmp_path, capsys):
     assert failed == 1
     assert "1 notebooks ok, 1 failed" in capsys.readouterr().out
     assert cli.main(["course", "--notebooks", str(course_dir), "--only", "99", "-q"]) == 2
+
+
+def test_kernels_start_quiet_no_tensorflow_lines_in_notebook_or_terminal(tmp_path, capsys, monkeypatch):
+    """A notebook that imports musiclib, then Keras, and fits one epoch: TensorFlow's C++ log
+    lines reach neither the executed notebook nor the runner's terminal; stderr that is not
+    TensorFlow's still reaches the notebook."""
+    from musiclib.tf_log import is_tf_log_line
+
+    # as in `make course`: ipykernel forwards fd 2 only where pytest does not run the kernel
+    monkeypatch.delenv("PYTEST_CURRENT_TEST", raising=False)
+    monkeypatch.delenv("TF_CPP_MIN_LOG_LEVEL", raising=False)
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    _write(folder / "00_keras.ipynb",
+           "import os, sys\nimport musiclib as ml",
+           "import keras\nimport numpy as np\n"
+           "model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])\n"
+           "model.compile('adam', 'mse')\n"
+           "history = model.fit(np.zeros((8, 3)), np.zeros((8, 2)), epochs=1, verbose=0)",
+           "print('a Python warning', file=sys.stderr)\nos.write(2, b'a C library warning\\n')\n"
+           "import time\ntime.sleep(0.5)")
+    out = tmp_path / "out"
+    runs = ml.course.run_course(settings=ml.config.settings(profile="tiny"), notebooks_dir=folder, out_dir=out)
+    assert [r.status for r in runs] == ["ok"], runs[0].error
+    printed = capsys.readouterr()
+    assert printed.err == "" and all(line.startswith(("[1/1]", "results:")) for line in printed.out.splitlines())
+
+    executed = nbformat.read(out / "00_keras.ipynb", as_version=4)
+    stderr = "".join(o.get("text", "") for c in executed.cells if c.cell_type == "code"
+                     for o in c.outputs if o.get("name") == "stderr")
+    assert not [line for line in stderr.splitlines() if is_tf_log_line(line)], stderr
+    assert "a Python warning" in stderr and "a C library warning" in stderr
+    log = out / "00_keras.kernel.log"  # the kernel's own output: ipykernel's echo of fd 2
+    assert not log.exists() or not [line for line in log.read_text().splitlines() if is_tf_log_line(line)]
