@@ -55,7 +55,8 @@ class TextProgress:
         self.min_interval = min_interval
         self.start = time.perf_counter()
         self._last_line = self.start
-        self._last_fraction = 0.0
+        self._steps = max(1, round(1 / step))  # a line each time n crosses k * total / steps
+        self._last_step = self._step_of(self.n)
         self._closed = False
 
     def _stream(self):
@@ -72,6 +73,9 @@ class TextProgress:
         label = f"{self.desc}: " if self.desc else ""
         return f"{label}{done} {units}{percent}, {elapsed:.1f} s"
 
+    def _step_of(self, n: int) -> int:
+        return n * self._steps // self.total if self.total else 0
+
     def _print(self) -> None:
         stream = self._stream()
         print(self._line(), file=stream, flush=True)
@@ -81,10 +85,9 @@ class TextProgress:
         self.n += n
         if not self.total:
             return
-        fraction = self.n / self.total
-        now = time.perf_counter()
-        if fraction - self._last_fraction >= self.step and now - self._last_line >= self.min_interval:
-            self._last_fraction = fraction
+        step = self._step_of(self.n)
+        if step > self._last_step and time.perf_counter() - self._last_line >= self.min_interval:
+            self._last_step = step
             if self.n < self.total:  # the last line is close()'s
                 self._print()
 
