@@ -137,7 +137,7 @@ class _Fd2Filter:
         except OSError:
             return False
 
-    def restore(self, timeout: float = 1.0) -> None:
+    def restore(self, timeout: float = 0.5) -> None:
         """Put the original fd 2 back and let the thread pass on what is left in the pipe."""
         try:
             sys.stderr.flush()
