@@ -9,7 +9,8 @@ PROFILE ?= fast
 DATASET ?= synthetic
 SEED    ?= 0
 
-# Quiet TensorFlow's start-up chatter; keep numbers reproducible across runs.
+# Quiet TensorFlow's start-up chatter (its C++ lines that ignore this are filtered off fd 2 by
+# musiclib.tf_log; MUSICLIB_TF_LOG=all shows them); keep numbers reproducible across runs.
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONHASHSEED ?= 0
 
