@@ -12,9 +12,12 @@ lines but not these: they come from absl and XLA before TensorFlow reads it.
 
 1. sets ``TF_CPP_MIN_LOG_LEVEL=2`` (unless already set) for TensorFlow to read when it loads;
 2. puts a filter on file descriptor 2: a pipe takes fd 2's place and a daemon thread copies
-   every line to the original fd 2 *except* lines in TensorFlow/absl's C++ log format
-   (:func:`is_tf_log_line`). Everything else (Python tracebacks, ``print(..., file=sys.stderr)``,
-   other libraries' warnings) passes unchanged; the rest is flushed at exit.
+   every line to the original fd 2 *except* TensorFlow's chatter (:func:`is_noise`): its C++
+   INFO and WARNING lines (:func:`is_tf_log_line`) and the ERROR lines known to be harmless
+   (cuInit failing on a machine without an NVIDIA GPU, ``use_unbounded_threadpool``,
+   ``remapper failed``, factories registered twice). Other ERROR and every FATAL line pass,
+   as does everything else (Python tracebacks, ``print(..., file=sys.stderr)``, other
+   libraries' warnings), unchanged; what is left in the pipe is flushed at exit.
 
 In a Jupyter kernel, fd 2 is ipykernel's own pipe (ipykernel >= 6 forwards fd-level output
 to the notebook and to the terminal that started the kernel); the filter sits in front of it,
@@ -25,18 +28,22 @@ after ``import musiclib as ml`` is quiet too; elsewhere (CLI, scripts) it is ins
 first time musiclib imports Keras, through :func:`import_keras`.
 
 Nothing hides a GPU: ``CUDA_VISIBLE_DEVICES`` is left alone (setting it to ``""`` on a
-machine without a GPU was measured not to stop these lines anyway). Set
+machine without a GPU was measured not to stop these lines anyway), and a failing cuInit
+is dropped only where no NVIDIA device exists (no ``/dev/nvidia*``, no ``nvidia-smi``). Set
 ``MUSICLIB_TF_LOG=all`` to see every line again (debugging TensorFlow itself).
 """
 
 from __future__ import annotations
 
 import atexit
+import glob
 import os
 import re
 import select
+import shutil
 import sys
 import threading
+from functools import lru_cache
 
 ENV_TF_LOG = "MUSICLIB_TF_LOG"
 
@@ -48,15 +55,47 @@ _TF_LINE = re.compile(
     rb"|To enable the following instructions: .*rebuild TensorFlow with the appropriate compiler flags)"
 )
 
+# ERROR lines TensorFlow 2.x prints on every healthy run (the cuInit one: only without a GPU)
+_HARMLESS_ERRORS = re.compile(
+    rb"node_def_util\.cc.*use_unbounded_threadpool"
+    rb"|remapper failed"
+    rb"|Unable to register cu(?:DNN|FFT|BLAS) factory"
+    rb"|computation placer already registered"
+)
+_NO_GPU_ERRORS = re.compile(rb"failed call to cuInit|cuda_diagnostics")
+
 _lock = threading.Lock()
 _filter: "_Fd2Filter | None" = None
 
 
 def is_tf_log_line(line: bytes | str) -> bool:
-    """True for a line TensorFlow's C++ code (absl logging) writes to fd 2."""
+    """True for a line in the format of TensorFlow's C++ logging (absl), whatever its level."""
     if isinstance(line, str):
         line = line.encode("utf-8", "replace")
     return bool(_TF_LINE.match(line))
+
+
+@lru_cache(maxsize=1)
+def has_nvidia_gpu() -> bool:
+    """True where an NVIDIA device or its driver's tool is present (then nothing GPU-related
+    is dropped)."""
+    return bool(glob.glob("/dev/nvidia[0-9]*")) or shutil.which("nvidia-smi") is not None
+
+
+def is_noise(line: bytes | str) -> bool:
+    """True for a line the filter drops: TensorFlow's INFO/WARNING lines, absl's start-up
+    notice and its continuation, and the known harmless ERROR lines. Never a FATAL line."""
+    if isinstance(line, str):
+        line = line.encode("utf-8", "replace")
+    if not is_tf_log_line(line):
+        return False
+    severity = line.lstrip()[:1]
+    if severity == b"F":
+        return False
+    if severity == b"E":
+        return bool(_HARMLESS_ERRORS.search(line)) or (
+            not has_nvidia_gpu() and bool(_NO_GPU_ERRORS.search(line)))
+    return True
 
 
 def disabled() -> bool:
@@ -102,7 +141,7 @@ class _Fd2Filter:
             data = data[n:]
 
     def _emit(self, line: bytes) -> None:
-        if is_tf_log_line(line):
+        if is_noise(line):
             self.dropped += 1
         else:
             self._write(line)
