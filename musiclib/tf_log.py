@@ -160,7 +160,8 @@ class _Fd2Filter:
                 if not chunk:
                     break
                 buffer += chunk
-                lines = re.split(rb"(?<=[\n\r])", buffer)
+                # "\0" ends a piece too: ipykernel writes one to wake its own reader at shutdown
+                lines = re.split(rb"(?<=[\n\r\0])", buffer)
                 buffer = lines.pop()
                 for line in lines:
                     self._emit(line)
