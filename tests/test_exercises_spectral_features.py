@@ -108,3 +108,58 @@ def test_checks_are_registered():
     catalogue = ml.exercises.catalogue()
     assert {"02.1", "02.2", "02.3", "02.4"} <= set(catalogue["exercise"])
     assert set(ex.__all__) <= set(ml.exercises.__all__)
+
+
+@pytest.fixture(scope="module")
+def sides():
+    """A small clip-feature table cut by ml.baselines.split_table: 7 features, 3 labels."""
+    rng = np.random.default_rng(1)
+    columns = [f"f{k}" for k in range(7)]
+    table = pd.DataFrame(rng.normal(size=(30, 7)) * [1, 10, 100, 1000, 1, 1, 1], columns=columns)
+    table["label"] = ["a", "b", "c"] * 10
+    table["group"] = [f"g{k}" for k in range(30)]
+    table["split"] = ["train"] * 18 + ["valid"] * 6 + ["test"] * 6
+    return ml.baselines.split_table(table, columns)
+
+
+def _dense_net(sides, widths=(128, 64, 32, 16), *, n_inputs=None, n_outputs=None, activation="softmax",
+               normalise=True):
+    import keras
+
+    inputs = keras.Input((n_inputs or len(sides.columns),))
+    x = ml.models.normalization_layer(sides.x["train"])(inputs) if normalise and not n_inputs else inputs
+    for width in widths:
+        x = keras.layers.Dense(width, activation="relu")(x)
+    outputs = keras.layers.Dense(n_outputs or len(sides.classes), activation=activation)(x)
+    return keras.Model(inputs, outputs)
+
+
+def test_one_more_layer_right_and_trained_one_epoch(sides):
+    check = ex.check_one_more_layer
+    right = check(_dense_net(sides), sides, quiet=True)
+    assert right.right and "4 hidden layers" in right.message and "18 training clips" in right.message
+    assert check(_dense_net(sides, (64, 32, 16)), sides, hidden_layers=3, quiet=True).right
+
+
+def test_one_more_layer_typical_slips(sides):
+    check = ex.check_one_more_layer
+    source = check(_dense_net(sides, (128, 64, 32)), sides, quiet=True)  # the source's net, no layer added
+    assert source.status == "wrong" and "3 hidden Dense layers" in source.message
+    inputs = check(_dense_net(sides, n_inputs=13), sides, quiet=True)
+    assert inputs.status == "wrong" and "keras.Input((7,))" in inputs.message
+    outputs = check(_dense_net(sides, n_outputs=10), sides, quiet=True)
+    assert outputs.status == "wrong" and "one per label" in outputs.message
+    relu = check(_dense_net(sides, activation="relu"), sides, quiet=True)
+    assert relu.status == "wrong" and "softmax" in relu.message
+    unnormalised = check(_dense_net(sides, normalise=False), sides, quiet=True)
+    assert unnormalised.status == "wrong" and "Normalization" in unnormalised.message
+    huge = check(_dense_net(sides, (1024, 512, 256, 128)), sides, quiet=True)
+    assert huge.status == "wrong" and "parameters" in huge.message
+
+
+def test_one_more_layer_missing_and_wrong_types(sides):
+    check = ex.check_one_more_layer
+    assert check(..., sides, quiet=True).missing
+    not_a_model = check([128, 64, 32, 16], sides, quiet=True)
+    assert not_a_model.status == "wrong" and "keras.Model" in not_a_model.message
+    assert "02.5" in set(ml.exercises.catalogue()["exercise"])

@@ -16,11 +16,13 @@ from .feedback import (
     compare_set,
     describe,
     registers,
+    right,
     tell,
     wrong,
 )
 
-__all__ = ["check_centroid_by_hand", "check_flatter_style", "check_accuracy_shift", "check_mean_std_columns"]
+__all__ = ["check_centroid_by_hand", "check_flatter_style", "check_accuracy_shift", "check_mean_std_columns",
+           "check_one_more_layer"]
 
 
 @registers("02.1", "spectral centroid by hand")
@@ -127,3 +129,67 @@ def check_mean_std_columns(columns, table: pd.DataFrame, *, quiet: bool = False)
         "02.4", columns, expected, what="mean and std columns",
         hint='ml.baselines.feature_columns(table, "spectral", stats=("mean", "std")) lists both.',
         quiet=quiet)
+
+
+PARAMETER_RANGE = (1_000, 100_000)  # what a dense net on a few dozen clip features should cost
+
+
+@registers("02.5", "one more layer: a dense net written by hand")
+def check_one_more_layer(model, sides, *, hidden_layers: int = 4, parameter_range: tuple[int, int] = PARAMETER_RANGE,
+                         quiet: bool = False) -> Feedback:
+    """``model``: a Keras model of source 001's dense net on clip features, with ``hidden_layers`` hidden layers.
+
+    ``sides`` is what ``ml.baselines.split_table(table, columns)`` returns. The model must take
+    one row of ``sides.columns`` (input shape ``(None, len(sides.columns))``), end in a softmax
+    Dense layer with one unit per label of ``sides.classes``, hold ``hidden_layers + 1`` Dense
+    layers in all, and have between ``parameter_range[0]`` and ``parameter_range[1]``
+    parameters. It is then trained for one epoch on the training side (compiled with Adam and
+    sparse categorical cross-entropy first when it is not compiled yet): the loss must be finite.
+    """
+    import keras
+
+    exercise = "02.5"
+    if not isinstance(model, keras.Model):
+        return wrong(exercise, f"model should be a keras.Model, got {describe(model)}; end with "
+                     "keras.Model(inputs, outputs).", quiet=quiet)
+    n_features, n_classes = len(sides.columns), len(sides.classes)
+    shape = tuple(model.inputs[0].shape)
+    if len(model.inputs) != 1 or shape[1:] != (n_features,):
+        return wrong(exercise, f"the input has shape {shape}; one clip is a row of {n_features} feature "
+                     f"columns: keras.Input(({n_features},)).", quiet=quiet)
+    dense = [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
+    if not dense or dense[-1] is not model.layers[-1]:
+        return wrong(exercise, "the model should end with a Dense layer: "
+                     f"keras.layers.Dense({n_classes}, activation=\"softmax\").", quiet=quiet)
+    last = dense[-1]
+    if last.units != n_classes:
+        return wrong(exercise, f"the output layer has {last.units} units; it needs one per label, "
+                     f"{n_classes} (len(sides.classes)).", quiet=quiet)
+    if getattr(last.activation, "__name__", "") != "softmax":
+        return wrong(exercise, f"the output activation is {getattr(last.activation, '__name__', last.activation)}; "
+                     "use softmax, so the outputs are probabilities that sum to 1.", quiet=quiet)
+    if len(dense) != hidden_layers + 1:
+        return wrong(exercise, f"the model has {len(dense) - 1} hidden Dense layers; the exercise asks for "
+                     f"{hidden_layers} (plus the softmax output).", quiet=quiet)
+    if not any(isinstance(layer, keras.layers.Normalization) for layer in model.layers):
+        return wrong(exercise, "no Normalization layer: the features have very different scales (Hz next to "
+                     "ratios); put ml.models.normalization_layer(sides.x[\"train\"]) right after the input.",
+                     quiet=quiet)
+    parameters = int(model.count_params())
+    low, high = parameter_range
+    if not low <= parameters <= high:
+        return wrong(exercise, f"the model has {parameters:,} parameters, outside {low:,} to {high:,}; "
+                     "use widths like 128, 64, 32, 16.", quiet=quiet)
+    if not getattr(model, "compiled", False):
+        model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy",
+                      metrics=["accuracy"])
+    try:
+        history = model.fit(sides.x["train"], sides.y["train"], epochs=1, batch_size=16, verbose=0)
+    except Exception as err:  # a learner's model may fail in many ways: say how, never raise
+        return wrong(exercise, f"training one epoch failed: {type(err).__name__}: {str(err)[:160]}", quiet=quiet)
+    loss = float(history.history["loss"][-1])
+    if not np.isfinite(loss):
+        return wrong(exercise, f"one epoch of training gave the loss {loss}; check the normalisation "
+                     "layer and the softmax output.", quiet=quiet)
+    return right(exercise, f"{hidden_layers} hidden layers, {parameters:,} parameters, {n_classes} softmax "
+                 f"outputs; one epoch on {len(sides.y['train'])} training clips: loss {loss:.2f}.", quiet=quiet)
