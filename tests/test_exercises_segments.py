@@ -155,3 +155,20 @@ def test_check_cnn_block_wrong(segments):
     assert check("a model", **segments).status == "wrong"
     assert check(None, **segments).status == "wrong"
     assert check(..., **segments).missing
+
+
+def test_check_cnn_block_copies_an_adapted_normalization(segments):
+    import keras
+
+    x = segments["segments"] * 1000.0 + 500.0  # raw MFCC-like scale: without normalising, the loss would explode
+    norm = keras.layers.Normalization(axis=-1)
+    norm.adapt(x)
+    inputs = keras.Input(shape=x.shape[1:])
+    h = keras.layers.Reshape((*x.shape[1:], 1))(norm(inputs))
+    h = keras.layers.BatchNormalization()(keras.layers.MaxPooling2D(2)(keras.layers.Conv2D(64, 3, activation="relu")(h)))
+    outputs = keras.layers.Dense(4, activation="softmax")(keras.layers.GlobalAveragePooling2D()(h))
+    model = keras.Model(inputs, outputs)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    feedback = ml.exercises.check_cnn_block(model, segments=x, labels=segments["labels"], quiet=True)
+    assert feedback.right, feedback
+    assert float(str(feedback).split("loss ")[1].split(" ")[0]) < 3 * np.log(4), feedback

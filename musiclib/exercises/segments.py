@@ -160,7 +160,11 @@ def check_cnn_block(model, *, segments, labels, quiet: bool = False) -> Feedback
     few = np.linspace(0, len(segments) - 1, min(32, len(segments))).astype(int)
     copy = keras.models.clone_model(model)
     copy.set_weights(model.get_weights())
-    copy.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy")
+    for layer in copy.layers:  # an adapted Normalization rebuilds its mean and variance from the copied weights
+        if type(layer).__name__ == "Normalization":
+            layer.finalize_state()
+    # eagerly: two small batches run faster than tracing a graph for them
+    copy.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy", run_eagerly=True)
     try:
         loss = float(copy.fit(segments[few], codes[few], epochs=1, batch_size=16, verbose=0).history["loss"][-1])
     except Exception as err:  # a learner's model may fail in many ways: say which, never a traceback
