@@ -91,6 +91,84 @@ def test_check_leak_gaps_on_a_real_study():
     assert ml.exercises.check_leak_gaps(gaps, study, quiet=True).right
 
 
-@pytest.mark.parametrize("name", ["04.1", "04.2", "04.3"])
+@pytest.mark.parametrize("name", ["04.1", "04.2", "04.3", "04.4"])
 def test_registered(name):
     assert name in ml.exercises.REGISTRY
+
+
+def _cnn(shape=(130, 13), n_labels=3, *, filters=(8, 16), reshape=True, batchnorm=True, head="global",
+         activation="softmax", units=None, compile=True):
+    """The notebook's worked solution of exercise 4, with one thing changed at a time."""
+    import keras
+
+    inputs = keras.Input(shape=shape)
+    x = keras.layers.Reshape((*shape, 1))(inputs) if reshape else inputs
+    for n in filters:
+        if reshape:
+            x = keras.layers.Conv2D(n, (3, 3), padding="same", activation="relu")(x)
+            x = keras.layers.MaxPooling2D((2, 2), padding="same")(x)
+        else:  # a 1-d block, to test the "no Conv2D" message
+            x = keras.layers.Conv1D(n, 3, padding="same", activation="relu")(x)
+            x = keras.layers.MaxPooling1D(2, padding="same")(x)
+        if batchnorm:
+            x = keras.layers.BatchNormalization()(x)
+    pool = keras.layers.GlobalAveragePooling2D() if reshape else keras.layers.GlobalAveragePooling1D()
+    x = pool(x) if head == "global" else keras.layers.Dense(256, activation="relu")(keras.layers.Flatten()(x))
+    outputs = keras.layers.Dense(units or n_labels, activation=activation)(x)
+    model = keras.Model(inputs, outputs)
+    if compile:
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+@pytest.fixture(scope="module")
+def segments():
+    rng = np.random.default_rng(0)
+    return dict(segments=rng.normal(size=(20, 130, 13)).astype("float32"), labels=np.repeat(["a", "b", "c", "d"], 5),
+                quiet=True)
+
+
+def test_check_cnn_block_right(segments):
+    check = ml.exercises.check_cnn_block
+    model = _cnn(n_labels=4)
+    before = [w.copy() for w in model.get_weights()]
+    feedback = check(model, **segments)
+    assert feedback.right and "loss" in str(feedback) and "4 labels" in str(feedback), feedback
+    assert all(np.array_equal(a, b) for a, b in zip(before, model.get_weights()))  # trained a copy only
+
+
+def test_check_cnn_block_wrong(segments):
+    check = ml.exercises.check_cnn_block
+    cases = {
+        "swapped": (_cnn((13, 130), 4), "swapped"),
+        "units": (_cnn(n_labels=3), "Dense(4"),
+        "linear": (_cnn(n_labels=4, activation="linear"), "softmax"),
+        "no batchnorm": (_cnn(n_labels=4, batchnorm=False), "BatchNormalization"),
+        "no conv2d": (_cnn(n_labels=4, reshape=False), "Conv2D"),
+        "too big": (_cnn(n_labels=4, head="flatten"), "GlobalAveragePooling2D"),
+        "too small": (_cnn(n_labels=4, filters=(2,)), "more filters"),
+        "not compiled": (_cnn(n_labels=4, compile=False), "compile"),
+    }
+    for name, (model, words) in cases.items():
+        feedback = check(model, **segments)
+        assert feedback.status == "wrong" and words in str(feedback), (name, str(feedback))
+    assert check("a model", **segments).status == "wrong"
+    assert check(None, **segments).status == "wrong"
+    assert check(..., **segments).missing
+
+
+def test_check_cnn_block_copies_an_adapted_normalization(segments):
+    import keras
+
+    x = segments["segments"] * 1000.0 + 500.0  # raw MFCC-like scale: without normalising, the loss would explode
+    norm = keras.layers.Normalization(axis=-1)
+    norm.adapt(x)
+    inputs = keras.Input(shape=x.shape[1:])
+    h = keras.layers.Reshape((*x.shape[1:], 1))(norm(inputs))
+    h = keras.layers.BatchNormalization()(keras.layers.MaxPooling2D(2)(keras.layers.Conv2D(64, 3, activation="relu")(h)))
+    outputs = keras.layers.Dense(4, activation="softmax")(keras.layers.GlobalAveragePooling2D()(h))
+    model = keras.Model(inputs, outputs)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    feedback = ml.exercises.check_cnn_block(model, segments=x, labels=segments["labels"], quiet=True)
+    assert feedback.right, feedback
+    assert float(str(feedback).split("loss ")[1].split(" ")[0]) < 3 * np.log(4), feedback

@@ -5,11 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .feedback import Feedback, as_number, compare_array, compare_number, describe, registers, verdict, wrong
+from .feedback import Feedback, as_number, compare_array, compare_number, describe, registers, right, verdict, wrong
 
-__all__ = ["check_segments_per_clip", "check_vote_accuracy", "check_leak_gaps"]
+__all__ = ["check_segments_per_clip", "check_vote_accuracy", "check_leak_gaps", "check_cnn_block"]
 
 LEAKY, HONEST = "by segment (leaky)", "by recording"
+
+# exercise 04.4: the parameter range the task states, and the layers it asks for
+CNN_BLOCK_PARAMETERS = (1_000, 100_000)
+CNN_BLOCK_LAYERS = ("Reshape", "Conv2D", "MaxPooling2D", "BatchNormalization")
 
 
 @registers("04.1", "segments per clip")
@@ -97,3 +101,79 @@ def check_leak_gaps(gaps, study: pd.DataFrame, *, quiet: bool = False) -> Feedba
     return compare_array("04.3", gaps, expected, what="gaps", hint=hint, quiet=quiet,
                          praise=f"{len(expected)} gaps from {expected.min():+.3f} to {expected.max():+.3f}, mean "
                          f"{expected.mean():+.3f}; positive on {int((expected > 0).sum())} of {len(expected)} seeds.")
+
+
+@registers("04.4", "a CNN block for MFCC segments")
+def check_cnn_block(model, *, segments, labels, quiet: bool = False) -> Feedback:
+    """``model``: a compiled Keras model for MFCC segments. ``segments`` (n, frames,
+    coefficients) are the segments it is for and ``labels`` their labels (one per segment).
+
+    Right when: the input takes one segment (``segments.shape[1:]``); the last layer is a
+    softmax with one unit per distinct label; it has a ``Reshape`` to ``(frames,
+    coefficients, 1)`` and at least one ``Conv2D``, ``MaxPooling2D`` and
+    ``BatchNormalization``; its parameter count lies in :data:`CNN_BLOCK_PARAMETERS`; and a
+    copy of it trains one epoch on a few segments to a finite loss (the learner's model is
+    left untouched).
+    """
+    import keras
+
+    segments = np.asarray(segments, dtype=np.float32)
+    names, codes = np.unique(np.asarray(labels).astype(str), return_inverse=True)
+    shape, n_labels = tuple(segments.shape[1:]), len(names)
+    if not isinstance(model, keras.Model):
+        return wrong("04.4", f"my_cnn should be a Keras model (keras.Model(inputs, outputs) or keras.Sequential), "
+                     f"got {describe(model)}.", quiet=quiet)
+    try:
+        input_shape, output_shape = tuple(model.input_shape[1:]), tuple(model.output_shape[1:])
+    except (AttributeError, ValueError):  # a Sequential without an Input is not built yet
+        return wrong("04.4", f"the model has no input shape yet; start it with keras.Input(shape={shape}).",
+                     quiet=quiet)
+    if input_shape != shape:
+        flipped = " (frames and coefficients swapped?)" if input_shape == shape[::-1] else ""
+        return wrong("04.4", f"the input takes {input_shape}, one segment is {shape}{flipped}: "
+                     "use keras.Input(shape=X.shape[1:]).", quiet=quiet)
+    last = model.layers[-1]
+    activation = getattr(getattr(last, "activation", None), "__name__", None)
+    if output_shape != (n_labels,) or activation != "softmax":
+        return wrong("04.4", f"the output is {output_shape} with activation {activation!r}; end with "
+                     f"keras.layers.Dense({n_labels}, activation=\"softmax\"): one probability per label.",
+                     quiet=quiet)
+    kinds = {type(layer).__name__ for layer in model.layers}
+    lacking = [kind for kind in CNN_BLOCK_LAYERS if kind not in kinds]
+    if lacking:
+        return wrong("04.4", f"the model has no {', no '.join(lacking)} layer; the block is Reshape to "
+                     f"{shape + (1,)}, then Conv2D -> MaxPooling2D -> BatchNormalization.", quiet=quiet)
+    reshape = next(layer for layer in model.layers if type(layer).__name__ == "Reshape")
+    reshaped = tuple(getattr(reshape, "target_shape", ()))
+    if reshaped != shape + (1,):
+        return wrong("04.4", f"the Reshape gives {reshaped}; Conv2D wants the segment as a "
+                     f"one-channel picture, {shape + (1,)}.", quiet=quiet)
+    n_parameters = int(model.count_params())
+    low, high = CNN_BLOCK_PARAMETERS
+    if not low <= n_parameters <= high:
+        how = ("fewer filters, or GlobalAveragePooling2D instead of Flatten before the last Dense" if n_parameters > high
+               else "more filters or a second block")
+        return wrong("04.4", f"{n_parameters:,} parameters, outside {low:,} to {high:,}: try {how}.", quiet=quiet)
+    if not getattr(model, "compiled", False):
+        return wrong("04.4", "the model is not compiled: call my_cnn.compile(optimizer=\"adam\", "
+                     "loss=\"sparse_categorical_crossentropy\", metrics=[\"accuracy\"]).", quiet=quiet)
+    few = np.linspace(0, len(segments) - 1, min(32, len(segments))).astype(int)
+    copy = keras.models.clone_model(model)
+    copy.set_weights(model.get_weights())
+    for layer in copy.layers:  # an adapted Normalization rebuilds its mean and variance from the copied weights
+        if type(layer).__name__ == "Normalization":
+            layer.finalize_state()
+    # eagerly: two small batches run faster than tracing a graph for them
+    copy.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy", run_eagerly=True)
+    try:
+        loss = float(copy.fit(segments[few], codes[few], epochs=1, batch_size=16, verbose=0).history["loss"][-1])
+    except Exception as err:  # a learner's model may fail in many ways: say which, never a traceback
+        return wrong("04.4", f"one epoch on {len(few)} segments failed: {type(err).__name__}: "
+                     f"{str(err).splitlines()[0][:120]}", quiet=quiet)
+    if not np.isfinite(loss):
+        return wrong("04.4", f"one epoch on {len(few)} segments gave the loss {loss}; normalise the inputs "
+                     "(a Normalization or BatchNormalization layer first) or lower the learning rate.", quiet=quiet)
+    convs = sum(type(layer).__name__ == "Conv2D" for layer in model.layers)
+    return right("04.4", f"input {shape}, {convs} Conv2D layer(s), softmax over {n_labels} labels, "
+                 f"{n_parameters:,} parameters; one epoch on {len(few)} segments: loss {loss:.3f} "
+                 f"(chance level is ln {n_labels} = {np.log(n_labels):.3f}).", quiet=quiet)
