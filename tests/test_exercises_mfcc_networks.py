@@ -93,6 +93,52 @@ def test_check_deeper_ann(deeper):
     assert check(0.5, model="a model", data=data, quiet=True).status == "wrong"
 
 
-@pytest.mark.parametrize("name", ["05.1", "05.2", "05.3"])
+@pytest.fixture(scope="module")
+def segments():
+    rng = np.random.default_rng(0)
+    return rng.normal(size=(20, 12, 5)).astype(np.float32), np.arange(20) % 3
+
+
+def _recurrent(x, n_classes, *, wrap=True, units=32, activation="softmax", compiled=True, loss=None):
+    import keras
+
+    inputs = keras.Input(shape=x.shape[1:])
+    h = ml.models.normalization_layer(x)(inputs)
+    lstm = keras.layers.LSTM(units)
+    h = keras.layers.Bidirectional(lstm)(h) if wrap else lstm(h)
+    outputs = keras.layers.Dense(n_classes, activation=activation)(h)
+    model = keras.Model(inputs, outputs)
+    if compiled:
+        model.compile(optimizer="adam", loss=loss or "sparse_categorical_crossentropy")
+    return model
+
+
+def test_check_bidirectional_lstm(segments):
+    x, y = segments
+    check = ml.exercises.check_bidirectional_lstm
+    model = _recurrent(x, 3)
+    before = [w.copy() for w in model.get_weights()]
+    good = check(model, x=x, y=y, n_classes=3, quiet=True)
+    assert good.right, good
+    assert all(np.array_equal(a, b) for a, b in zip(before, model.get_weights()))  # trained a copy
+    shape = check(model, x=x[:, :6], y=y, n_classes=3, quiet=True)
+    assert shape.status == "wrong" and "input" in str(shape)
+    classes = check(model, x=x, y=y, n_classes=4, quiet=True)
+    assert classes.status == "wrong" and "output shape" in str(classes)
+    relu = check(_recurrent(x, 3, activation="relu"), x=x, y=y, n_classes=3, quiet=True)
+    assert relu.status == "wrong" and "softmax" in str(relu)
+    plain = check(_recurrent(x, 3, wrap=False), x=x, y=y, n_classes=3, quiet=True)
+    assert plain.status == "wrong" and "not wrapped in keras.layers.Bidirectional" in str(plain)
+    big = check(_recurrent(x, 3, units=128), x=x, y=y, n_classes=3, quiet=True)
+    assert big.status == "wrong" and "trainable parameters" in str(big)
+    loose = check(_recurrent(x, 3, compiled=False), x=x, y=y, n_classes=3, quiet=True)
+    assert loose.status == "wrong" and "not compiled" in str(loose)
+    one_hot = check(_recurrent(x, 3, loss="categorical_crossentropy"), x=x, y=y, n_classes=3, quiet=True)
+    assert one_hot.status == "wrong" and "training failed" in str(one_hot)
+    assert check("a model", x=x, y=y, n_classes=3, quiet=True).status == "wrong"
+    assert check(..., x=x, y=y, n_classes=3, quiet=True).missing
+
+
+@pytest.mark.parametrize("name", ["05.1", "05.2", "05.3", "05.4"])
 def test_registered(name):
     assert name in ml.exercises.REGISTRY

@@ -7,7 +7,7 @@ import pandas as pd
 
 from .feedback import Feedback, as_number, compare_number, describe, registers, right, tell, wrong
 
-__all__ = ["check_parameter_extremes", "check_layer_parameters", "check_deeper_ann"]
+__all__ = ["check_parameter_extremes", "check_layer_parameters", "check_deeper_ann", "check_bidirectional_lstm"]
 
 
 def _pick(answer, names: list[str], what: str):
@@ -96,3 +96,81 @@ def check_deeper_ann(deeper_accuracy, *, model, data, quiet: bool = False) -> Fe
                                  "accuracy_recording from ml.evaluate.evaluate_split(proba, y, groups).",
                           praise=f"on {len(np.unique(data.meta['test']['group']))} test recordings.",
                           quiet=quiet)
+
+
+BILSTM_PARAMETERS = (5_000, 60_000)
+"""The trainable-parameter range exercise 05.4 states for its bidirectional LSTM."""
+
+
+def _layer_kinds(model) -> list[str]:
+    """Class names of every layer of ``model``, wrapped layers (``Bidirectional(LSTM)``) included."""
+    kinds = []
+    for layer in getattr(model, "layers", []):
+        kinds.append(type(layer).__name__)
+        inner = getattr(layer, "forward_layer", None) or getattr(layer, "layer", None)
+        if inner is not None:
+            kinds.append(type(inner).__name__)
+    return kinds
+
+
+@registers("05.4", "a bidirectional LSTM")
+def check_bidirectional_lstm(model, *, x, y, n_classes: int, quiet: bool = False) -> Feedback:
+    """``model``: a compiled Keras model that takes segments shaped like ``x[0]`` (frames,
+    coefficients), has a ``Bidirectional`` layer wrapping an ``LSTM``, ends in ``n_classes``
+    softmax outputs, has between 5 000 and 60 000 trainable parameters, and trains on integer
+    labels. The check trains a copy for one epoch on the first 16 segments of ``x``, ``y``
+    (the learner's model is left as it was)."""
+    import keras
+
+    from ..models import count_parameters
+
+    if not isinstance(model, keras.Model):
+        return wrong("05.4", f"model should be a Keras model, got {describe(model)}; end with "
+                     "keras.Model(inputs, outputs).", quiet=quiet)
+    x = np.asarray(x, dtype=np.float32)
+    expected_in = tuple(x.shape[1:])
+    given_in = tuple(model.input_shape[1:]) if not isinstance(model.input_shape, list) else None
+    if given_in != expected_in:
+        return wrong("05.4", f"the model takes inputs of shape {given_in}, the segments are {expected_in} "
+                     "(frames, coefficients); use keras.Input(shape=x_train.shape[1:]).", quiet=quiet)
+    out = model.output_shape
+    if isinstance(out, list) or tuple(out[1:]) != (int(n_classes),):
+        return wrong("05.4", f"the model's output shape is {out}, not (None, {int(n_classes)}): end with "
+                     f"keras.layers.Dense(n_classes, activation=\"softmax\"), one output per label.",
+                     quiet=quiet)
+    activation = getattr(getattr(model.layers[-1], "activation", None), "__name__", None)
+    if activation != "softmax":
+        return wrong("05.4", f"the last layer's activation is {activation}, not softmax: the outputs must be "
+                     "class probabilities that sum to 1.", quiet=quiet)
+    kinds = _layer_kinds(model)
+    if "Bidirectional" not in kinds:
+        found = "an LSTM, but not wrapped in keras.layers.Bidirectional" if "LSTM" in kinds else "no LSTM"
+        return wrong("05.4", f"the model has {found}; read the frames both ways with "
+                     "keras.layers.Bidirectional(keras.layers.LSTM(32)).", quiet=quiet)
+    if "LSTM" not in kinds:
+        return wrong("05.4", "the Bidirectional layer wraps no LSTM; use "
+                     "keras.layers.Bidirectional(keras.layers.LSTM(32)).", quiet=quiet)
+    low, high = BILSTM_PARAMETERS
+    n = count_parameters(model)
+    if not low <= n <= high:
+        return wrong("05.4", f"the model has {n:,} trainable parameters, outside {low:,}-{high:,}; "
+                     "an LSTM of 32 units read both ways and a softmax layer land inside.", quiet=quiet)
+    if not getattr(model, "compiled", False):
+        return wrong("05.4", "the model is not compiled; call model.compile(optimizer=keras.optimizers.Adam(...), "
+                     "loss=\"sparse_categorical_crossentropy\", metrics=[\"accuracy\"]).", quiet=quiet)
+    try:  # a copy trains, so the learner's weights and optimiser stay untouched
+        copy = keras.models.clone_model(model)
+        copy.set_weights(model.get_weights())
+        copy.compile_from_config(model.get_compile_config())
+        history = copy.fit(x[:16], np.asarray(y)[:16], epochs=1, batch_size=16, verbose=0)
+        loss = float(history.history["loss"][-1])
+    except Exception as err:  # noqa: BLE001 - any training error is feedback, not a traceback
+        first = " ".join(str(err).split())[:160]
+        return wrong("05.4", f"one epoch of training failed ({type(err).__name__}: {first}); with integer "
+                     "labels the loss is \"sparse_categorical_crossentropy\".", quiet=quiet)
+    if not np.isfinite(loss):
+        return wrong("05.4", f"one epoch of training gave the loss {loss}; check the learning rate and that "
+                     "the normalisation was adapted on x_train.", quiet=quiet)
+    return right("05.4", f"{n:,} trainable parameters, softmax over {int(n_classes)} labels; one epoch on "
+                 f"{min(len(x), 16)} segments ran (loss {loss:.2f}). Both directions of each frame meet in the "
+                 "last state: the model sees what came before and after.", quiet=quiet)
