@@ -158,3 +158,21 @@ def test_check_own_cnn_wants_pooling(few_segments):
 @pytest.mark.parametrize("name", ["06.1", "06.3", "06.5"])
 def test_registered(name):
     assert name in ml.exercises.REGISTRY
+
+
+def test_check_own_cnn_trains_the_copy_with_its_adapted_normalisation(few_segments):
+    """A clone of an adapted Normalization layer must keep its statistics: else dB inputs
+    around -40 reach the network unscaled and the loss after one epoch is far above chance."""
+    keras = pytest.importorskip("keras")
+    x, y = few_segments
+    per_band = keras.layers.Normalization(axis=-1)
+    per_band.adapt(x)
+    inputs = keras.Input(shape=x.shape[1:])
+    h = keras.layers.Reshape((*x.shape[1:], 1))(per_band(inputs))
+    for width in (8, 16):
+        h = keras.layers.MaxPooling2D(2)(keras.layers.Conv2D(width, 3, padding="same", activation="relu")(h))
+    outputs = keras.layers.Dense(4, activation="softmax")(keras.layers.GlobalAveragePooling2D()(h))
+    feedback = ml.exercises.check_own_cnn(keras.Model(inputs, outputs), segments=x, labels=y, n_labels=4, quiet=True)
+    assert feedback.right
+    loss = float(feedback.message.split("loss ")[1].split(" ")[0])
+    assert loss < 2 * np.log(4), feedback.message

@@ -170,7 +170,11 @@ def check_own_cnn(model, *, segments: np.ndarray, labels, n_labels: int, quiet: 
                      "segment.", quiet=quiet)
     trial = keras.models.clone_model(model)
     trial.set_weights(model.get_weights())
-    trial.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy")
+    for layer in trial.layers:  # an adapted Normalization keeps its statistics outside its weights
+        if isinstance(layer, keras.layers.Normalization):
+            layer.finalize_state()
+    # eagerly: for a few segments, faster than tracing a graph
+    trial.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy", run_eagerly=True)
     start = time.perf_counter()
     try:
         history = trial.fit(segments, labels.astype(np.int32), epochs=1, batch_size=16, verbose=0)
@@ -183,5 +187,5 @@ def check_own_cnn(model, *, segments: np.ndarray, labels, n_labels: int, quiet: 
         return wrong("06.5", f"after one epoch the loss is {loss}: normalise the input (a Normalization layer "
                      "adapted to the training segments) and check the learning rate.", quiet=quiet)
     return right("06.5", f"{n_conv} convolutions, {n_parameters:,} parameters (compare with mel_cnn's "
-                 "summary above); one epoch on {len(segments)} segments took {seconds:.1f} s, "
+                 f"summary above); one epoch on {len(segments)} segments took {seconds:.1f} s, "
                  f"loss {loss:.2f} (chance level is ln {n_labels} = {np.log(n_labels):.2f}).", quiet=quiet)
