@@ -44,6 +44,7 @@ __all__ = [
     "selection_curve",
     "spectrogram",
     "spectrogram_grid",
+    "spectrogram_row",
     "stft_db",
     "training_curves",
     "waveform",
@@ -225,6 +226,68 @@ def spectrogram(
     if title:
         ax.set_title(title)
     return ax
+
+
+def spectrogram_row(
+    spectrograms: dict,
+    *,
+    sr: int,
+    hop_length: int = 512,
+    y_axis: str = "linear",
+    cmap: str = "magma",
+    vmin: float | None = None,
+    vmax: float | None = None,
+    panel_width: float = 3.2,
+    height: float = 3.0,
+):
+    """Spectrograms in dB side by side, to be compared: one colour map and one colour scale.
+
+    Unlike calling :func:`spectrogram` per panel (where ``librosa.display`` picks each
+    panel's colour map and range from its own values), every panel here shares ``cmap``,
+    the same ``vmin``/``vmax`` (default: the lowest and highest value over all panels) and
+    the frequency axis, with one colour bar in dB; only the left panel labels frequency
+    and time ticks are thinned so that they do not overlap.
+
+    Parameters
+    ----------
+    spectrograms : dict of str to np.ndarray, shape (n_bins, n_frames)
+        Panel title -> spectrogram in dB (e.g. ``ml.vae.denormalise(s, stats).T``).
+    sr, hop_length, y_axis
+        As :func:`spectrogram`.
+    cmap : str
+        Matplotlib colour map of every panel.
+    vmin, vmax : float, optional
+        The colour scale in dB; default the range over all panels.
+    panel_width, height : float
+        Inches per panel and of the figure.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes per panel plus the colour bar.
+
+    Taught in ``notebooks/08_vae_generation.ipynb``.
+    """
+    from matplotlib.ticker import MaxNLocator
+
+    if not spectrograms:
+        raise MusiclibError("spectrogram_row needs at least one spectrogram")
+    arrays = {title: np.asarray(s, dtype=float) for title, s in spectrograms.items()}
+    low = min(float(np.min(s)) for s in arrays.values()) if vmin is None else float(vmin)
+    high = max(float(np.max(s)) for s in arrays.values()) if vmax is None else float(vmax)
+    fig, axes = plt.subplots(1, len(arrays), figsize=(panel_width * len(arrays) + 1.2, height),
+                             layout="constrained", sharey=True, squeeze=False)
+    img = None
+    for k, (ax, (title, s)) in enumerate(zip(axes[0], arrays.items())):
+        img = _specshow(s, sr=sr, hop_length=hop_length, y_axis=y_axis, ax=ax)
+        img.set_cmap(cmap)
+        img.set_clim(low, high)
+        ax.set_title(title)
+        ax.xaxis.set_major_locator(MaxNLocator(3))
+        if k:
+            ax.set_ylabel("")
+    fig.colorbar(img, ax=list(axes[0]), format="%+2.0f dB", label="level (dB)")
+    return fig
 
 
 def spectrogram_grid(

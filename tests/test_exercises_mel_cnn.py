@@ -95,6 +95,84 @@ def test_check_masked_fraction_on_a_real_layer():
     assert ml.exercises.check_masked_fraction(fraction, segment=segment, masked=masked, quiet=True).right
 
 
-@pytest.mark.parametrize("name", ["06.1", "06.3"])
+def _own_cnn(frames=40, bins=32, n_labels=4, *, widths=(8, 16), pool=True, units=None, activation="softmax",
+             input_shape=None, flatten=False):
+    """The worked solution of exercise 5, with the knobs a learner gets wrong."""
+    keras = pytest.importorskip("keras")
+    inputs = keras.Input(shape=input_shape or (frames, bins))
+    x = keras.layers.Reshape((frames, bins, 1))(inputs) if input_shape is None else inputs
+    for width in widths:
+        x = keras.layers.Conv2D(width, 3, padding="same", activation="relu")(x)
+        if pool:
+            x = keras.layers.MaxPooling2D(2)(x)
+    x = keras.layers.Flatten()(x) if flatten else keras.layers.GlobalAveragePooling2D()(x)
+    outputs = keras.layers.Dense(units or n_labels, activation=activation)(x)
+    return keras.Model(inputs, outputs)
+
+
+@pytest.fixture(scope="module")
+def few_segments():
+    rng = np.random.default_rng(0)
+    return rng.normal(-40, 10, size=(12, 40, 32)).astype(np.float32), rng.integers(0, 4, 12)
+
+
+def test_check_own_cnn(few_segments):
+    x, y = few_segments
+    check = ml.exercises.check_own_cnn
+    kw = dict(segments=x, labels=y, n_labels=4, quiet=True)
+    model = _own_cnn()
+    before = [w.copy() for w in model.get_weights()]
+    good = check(model, **kw)
+    assert good.right and "parameters" in str(good)
+    assert all(np.array_equal(a, b) for a, b in zip(before, model.get_weights()))  # a copy is trained
+    assert check(..., **kw).missing
+    assert check("cnn", **kw).status == "wrong"
+    shape = check(_own_cnn(input_shape=(40, 32, 1)), **kw)
+    assert shape.status == "wrong" and "Reshape" in str(shape)
+    relu = check(_own_cnn(activation="relu"), **kw)
+    assert relu.status == "wrong" and "softmax" in str(relu)
+    units = check(_own_cnn(units=10), **kw)
+    assert units.status == "wrong" and "one unit per label" in str(units)
+    one_conv = check(_own_cnn(widths=(16,)), **kw)
+    assert one_conv.status == "wrong" and "at least two" in str(one_conv)
+    big = check(_own_cnn(widths=(64, 128), flatten=True), **kw)
+    assert big.status == "wrong" and "parameters" in str(big) and "Flatten" in str(big)
+    small = check(_own_cnn(widths=(2, 2)), **kw)
+    assert small.status == "wrong" and "more filters" in str(small)
+    lengths = check(model, segments=x, labels=y[:5], n_labels=4, quiet=True)
+    assert lengths.status == "wrong" and "one label index per segment" in str(lengths)
+
+
+def test_check_own_cnn_wants_pooling(few_segments):
+    keras = pytest.importorskip("keras")
+    x, y = few_segments
+    inputs = keras.Input(shape=(40, 32))
+    h = keras.layers.Reshape((40, 32, 1))(inputs)
+    h = keras.layers.Conv2D(4, 3, strides=4, activation="relu")(h)
+    h = keras.layers.Conv2D(8, 3, strides=4, activation="relu")(h)
+    outputs = keras.layers.Dense(4, activation="softmax")(keras.layers.Flatten()(h))
+    feedback = ml.exercises.check_own_cnn(keras.Model(inputs, outputs), segments=x, labels=y, n_labels=4, quiet=True)
+    assert feedback.status == "wrong" and "pooling" in str(feedback)
+
+
+@pytest.mark.parametrize("name", ["06.1", "06.3", "06.5"])
 def test_registered(name):
     assert name in ml.exercises.REGISTRY
+
+
+def test_check_own_cnn_trains_the_copy_with_its_adapted_normalisation(few_segments):
+    """A clone of an adapted Normalization layer must keep its statistics: else dB inputs
+    around -40 reach the network unscaled and the loss after one epoch is far above chance."""
+    keras = pytest.importorskip("keras")
+    x, y = few_segments
+    per_band = keras.layers.Normalization(axis=-1)
+    per_band.adapt(x)
+    inputs = keras.Input(shape=x.shape[1:])
+    h = keras.layers.Reshape((*x.shape[1:], 1))(per_band(inputs))
+    for width in (8, 16):
+        h = keras.layers.MaxPooling2D(2)(keras.layers.Conv2D(width, 3, padding="same", activation="relu")(h))
+    outputs = keras.layers.Dense(4, activation="softmax")(keras.layers.GlobalAveragePooling2D()(h))
+    feedback = ml.exercises.check_own_cnn(keras.Model(inputs, outputs), segments=x, labels=y, n_labels=4, quiet=True)
+    assert feedback.right
+    loss = float(feedback.message.split("loss ")[1].split(" ")[0])
+    assert loss < 2 * np.log(4), feedback.message

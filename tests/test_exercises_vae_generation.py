@@ -69,3 +69,19 @@ def test_peak_shift(world):
     assert E.check_peak_shift(..., segment, stats, quiet=True).missing
     for bad in ("12 dB", [1.0, 2.0]):
         assert E.check_peak_shift(bad, segment, stats, quiet=True).status == "wrong"
+
+
+def test_latent_size(world):
+    config = ml.vae.VAEConfig.for_profile("tiny")
+    check = ml.exercises.check_latent_size
+    small = ml.vae.build_vae(config.replace(latent_dim=4), n_labels=3, seed=0)
+    good = check(small, latent_dim=4, config=config, n_labels=3, quiet=True)
+    assert good.right and "(n, 4)" in good.message
+    assert check(world["vae"], latent_dim=config.latent_dim, config=config, n_labels=3, quiet=True).right  # LoadedVAE
+    same = check(world["vae"], latent_dim=4, config=config, n_labels=3, quiet=True)
+    assert same.status == "wrong" and "latent_dim=4" in same.message
+    unconditional = check(ml.vae.build_vae(config.replace(latent_dim=4), n_labels=0, seed=0), latent_dim=4,
+                          config=config, n_labels=3, quiet=True)
+    assert unconditional.status == "wrong" and "n_labels" in unconditional.message
+    assert check(..., latent_dim=4, config=config, n_labels=3, quiet=True).missing
+    assert check("vae", latent_dim=4, config=config, n_labels=3, quiet=True).status == "wrong"

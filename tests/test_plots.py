@@ -146,6 +146,25 @@ def test_spectrogram_grid_one_panel_per_label():
         plots.spectrogram_grid({})
 
 
+def test_spectrogram_row_shares_colour_map_and_scale():
+    quiet = plots.stft_db(tone(0.5)) - 60.0  # all negative: librosa alone would pick another map
+    loud = np.abs(plots.stft_db(tone(0.5, 880))) + 5.0  # all positive
+    fig = plots.spectrogram_row({"quiet": quiet, "loud": loud}, sr=SR)
+    panels = [ax for ax in fig.axes if ax.get_title()]
+    assert [ax.get_title() for ax in panels] == ["quiet", "loud"]
+    assert len(fig.axes) == 3  # two panels and one colour bar
+    meshes = [c for ax in panels for c in ax.collections if isinstance(c, QuadMesh)]
+    assert {m.get_cmap().name for m in meshes} == {"magma"}
+    expected = (pytest.approx(quiet.min()), pytest.approx(loud.max()))
+    assert all(m.get_clim() == expected for m in meshes)
+    assert panels[0].get_ylabel() == "Hz" and panels[1].get_ylabel() == ""
+    fixed = plots.spectrogram_row({"a": quiet}, sr=SR, vmin=-100, vmax=0, cmap="viridis")
+    (mesh,) = [c for c in fixed.axes[0].collections if isinstance(c, QuadMesh)]
+    assert mesh.get_clim() == (-100, 0) and mesh.get_cmap().name == "viridis"
+    with pytest.raises(MusiclibError):
+        plots.spectrogram_row({}, sr=SR)
+
+
 # --------------------------------------------------------------------------- datasets
 
 

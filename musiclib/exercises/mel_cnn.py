@@ -9,7 +9,10 @@ import pandas as pd
 
 from .feedback import Feedback, compare_array, compare_number, describe, registers, right, tell, wrong
 
-__all__ = ["check_applied_transforms", "check_masked_fraction"]
+__all__ = ["check_applied_transforms", "check_masked_fraction", "check_own_cnn"]
+
+# exercise 06.5: the size asked of the learner's CNN
+OWN_CNN_PARAMETERS = (1_000, 50_000)
 
 # audiomentations class name -> the transform's key in ml.augment.PARAMETERS
 _CLASS_KEYS = {"addgaussiansnr": "noise", "gain": "gain", "shift": "shift", "pitchshift": "pitch",
@@ -104,3 +107,85 @@ def check_masked_fraction(masked_fraction, *, segment: np.ndarray, masked: np.nd
              "a share of all cells, between 0 and 1, not a count of cells or of masked bands.",
         praise=f"in training the network sees about {1 - expected:.0%} of each segment, a different part "
                "every batch.", quiet=quiet)
+
+
+def _layer_kinds(model) -> list[str]:
+    """Class names of every layer of ``model``, nested models opened."""
+    kinds = []
+    for layer in model.layers:
+        kinds += _layer_kinds(layer) if hasattr(layer, "layers") else [type(layer).__name__]
+    return kinds
+
+
+@registers("06.5", "your own small CNN on log-mel segments")
+def check_own_cnn(model, *, segments: np.ndarray, labels, n_labels: int, quiet: bool = False) -> Feedback:
+    """``model``: a Keras model that takes log-mel segments as they are, ``(n, frames,
+    bins)`` like ``segments``, has at least two ``Conv2D`` layers and a pooling layer,
+    ends in a ``Dense`` softmax of ``n_labels`` units, and has between 1,000 and 50,000
+    parameters. A copy of it (the learner's weights stay as they are) is compiled with
+    Adam and sparse categorical cross-entropy and trained one epoch on ``segments`` (a few
+    log-mel segments, dB) with the label indices ``labels``; the loss must be finite."""
+    import time
+
+    import keras
+
+    if not isinstance(model, keras.Model):
+        return wrong("06.5", f"model should be a Keras model (keras.Model(inputs, outputs)), got {describe(model)}.",
+                     quiet=quiet)
+    segments = np.asarray(segments, dtype=np.float32)
+    want = (None, *segments.shape[1:])
+    got = tuple(model.input_shape) if not isinstance(model.input_shape, list) else model.input_shape
+    if got != want:
+        return wrong("06.5", f"the input shape is {got}, one log-mel segment is {segments.shape[1:]}: use "
+                     f"keras.Input(shape={segments.shape[1:]}) and a Reshape layer inside the model to add the "
+                     "channel axis.", quiet=quiet)
+    last = model.layers[-1]
+    activation = getattr(getattr(last, "activation", None), "__name__", None)
+    if type(last).__name__ != "Dense" or activation != "softmax":
+        return wrong("06.5", f"the last layer is {type(last).__name__}"
+                     f"{f' with activation {activation}' if activation else ''}; end with "
+                     f"keras.layers.Dense({n_labels}, activation=\"softmax\"): one probability per label.",
+                     quiet=quiet)
+    if last.units != n_labels:
+        return wrong("06.5", f"the output has {last.units} units, there are {n_labels} labels: one unit per label.",
+                     quiet=quiet)
+    kinds = _layer_kinds(model)
+    n_conv = kinds.count("Conv2D")
+    if n_conv < 2:
+        return wrong("06.5", f"the model has {n_conv} Conv2D layer{'s' if n_conv != 1 else ''}; the exercise asks for "
+                     "at least two (each followed by pooling).", quiet=quiet)
+    if not any("Pooling" in k for k in kinds):
+        return wrong("06.5", "no pooling layer: add MaxPooling2D after a convolution (or GlobalAveragePooling2D "
+                     "before the output) so the network summarises over time and frequency.", quiet=quiet)
+    n_parameters = int(model.count_params())
+    low, high = OWN_CNN_PARAMETERS
+    if not low <= n_parameters <= high:
+        advice = ("fewer filters, or global average pooling instead of Flatten" if n_parameters > high
+                  else "more filters per convolution")
+        return wrong("06.5", f"{n_parameters:,} parameters; the exercise asks for {low:,} to {high:,} ({advice}).",
+                     quiet=quiet)
+    labels = np.asarray(labels).reshape(-1)
+    if len(labels) != len(segments):
+        return wrong("06.5", f"{len(labels)} labels for {len(segments)} segments: pass one label index per "
+                     "segment.", quiet=quiet)
+    trial = keras.models.clone_model(model)
+    trial.set_weights(model.get_weights())
+    for layer in trial.layers:  # an adapted Normalization keeps its statistics outside its weights
+        if isinstance(layer, keras.layers.Normalization):
+            layer.finalize_state()
+    # eagerly: for a few segments, faster than tracing a graph
+    trial.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy", run_eagerly=True)
+    start = time.perf_counter()
+    try:
+        history = trial.fit(segments, labels.astype(np.int32), epochs=1, batch_size=16, verbose=0)
+    except Exception as err:  # the learner's model: say what failed, never a traceback
+        return wrong("06.5", f"one epoch of training failed: {type(err).__name__}: {str(err).splitlines()[0][:160]}",
+                     quiet=quiet)
+    seconds = time.perf_counter() - start
+    loss = float(history.history["loss"][-1])
+    if not np.isfinite(loss):
+        return wrong("06.5", f"after one epoch the loss is {loss}: normalise the input (a Normalization layer "
+                     "adapted to the training segments) and check the learning rate.", quiet=quiet)
+    return right("06.5", f"{n_conv} convolutions, {n_parameters:,} parameters (compare with mel_cnn's "
+                 f"summary above); one epoch on {len(segments)} segments took {seconds:.1f} s, "
+                 f"loss {loss:.2f} (chance level is ln {n_labels} = {np.log(n_labels):.2f}).", quiet=quiet)

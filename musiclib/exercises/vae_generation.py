@@ -8,7 +8,7 @@ import numpy as np
 
 from .feedback import Feedback, as_number, compare_number, registers, right, wrong
 
-__all__ = ["check_kl_term", "check_seed_spread", "check_peak_shift"]
+__all__ = ["check_kl_term", "check_seed_spread", "check_peak_shift", "check_latent_size"]
 
 
 def _kl_per_segment(vae, x, y) -> np.ndarray:
@@ -112,3 +112,30 @@ def check_peak_shift(peak_shift_db, segment: np.ndarray, stats: dict, *, quiet: 
         praise=f"whatever its real level, the segment's loudest cell is pushed up to the loudest of the whole "
                f"training set ({float(stats['max']):.1f} dB) and its quietest down to the training minimum "
                f"({float(stats['min']):.1f} dB).", quiet=quiet)
+
+
+@registers("08.5", "a VAE with another latent size")
+def check_latent_size(model, *, latent_dim: int, config, n_labels: int, quiet: bool = False) -> Feedback:
+    """``model``: a VAE built by ``ml.vae.build_vae(config.replace(latent_dim=latent_dim),
+    n_labels=n_labels, ...)`` — the same spectrogram shape and conditioning as ``config``
+    and ``n_labels``, only the latent size changed; its encoder must give ``mu`` and
+    ``log_var`` of shape ``(n, latent_dim)`` and its decoder take ``z`` of that size."""
+    from ..vae import VAE
+
+    model = getattr(model, "model", model)  # a VAEResult or LoadedVAE is fine too
+    if not isinstance(model, VAE):
+        return wrong("08.5", f"expected a VAE from ml.vae.build_vae(...), got {type(model).__name__}.", quiet=quiet)
+    shapes = [tuple(t.shape) for t in model.encoder.outputs]
+    if model.latent_dim != int(latent_dim) or shapes != [(None, int(latent_dim))] * 2:
+        return wrong("08.5", f"its encoder gives mu and log_var of shapes {shapes}, the exercise asks for latent size "
+                     f"{latent_dim}: build it from config.replace(latent_dim={latent_dim}).", quiet=quiet)
+    if (model.frames, model.bins) != (config.frames, config.bins):
+        return wrong("08.5", f"it takes spectrograms of {(model.frames, model.bins)}, the data are "
+                     f"{(config.frames, config.bins)}: change only latent_dim in config.replace(...).", quiet=quiet)
+    expected_labels = int(n_labels) if config.conditional else 0
+    if model.n_labels != expected_labels:
+        return wrong("08.5", f"it is conditioned on {model.n_labels} labels, the trained VAE on {expected_labels}: "
+                     "pass n_labels=len(data.labels) to build_vae.", quiet=quiet)
+    encoder, decoder = model.encoder.count_params(), model.decoder.count_params()
+    return right("08.5", f"mu and log_var of shape (n, {latent_dim}); encoder {encoder:,} and decoder {decoder:,} "
+                 "parameters — only the layers next to the code (mu, log_var, dec_dense) change size.", quiet=quiet)
