@@ -2,7 +2,8 @@
 
 ``ml.show.source(ml.models.cnn_mfcc)`` displays the source of a function, class or method
 highlighted (IPython's :class:`~IPython.display.Code`); outside a notebook it is plain text.
-Taught in ``notebooks/05_mfcc_networks.ipynb``, ``06_mel_cnn_augmentation.ipynb`` and
+Taught in ``notebooks/04_segments_leakage_balance.ipynb``, ``05_mfcc_networks.ipynb``,
+``06_mel_cnn_augmentation.ipynb`` and
 ``08_vae_generation.ipynb``.
 """
 
