@@ -122,3 +122,36 @@ def test_checks_are_registered():
     catalogue = ml.exercises.catalogue()
     assert {"03.1", "03.2", "03.3", "03.4"} <= set(catalogue["exercise"])
     assert set(ex.__all__) <= set(ml.exercises.__all__)
+
+
+def _dropout_net(sides, rates=(0.3, 0.3, 0.3), widths=(128, 64, 32)):
+    import keras
+
+    inputs = keras.Input((len(sides.columns),))
+    x = ml.models.normalization_layer(sides.x["train"])(inputs)
+    for width, rate in zip(widths, rates):
+        x = keras.layers.Dense(width, activation="relu")(x)
+        if rate is not None:
+            x = keras.layers.Dropout(rate)(x)
+    outputs = keras.layers.Dense(len(sides.classes), activation="softmax")(x)
+    return keras.Model(inputs, outputs)
+
+
+def test_dropout_net():
+    rng = np.random.default_rng(2)
+    columns = [f"f{k}" for k in range(36)]
+    table = pd.DataFrame(rng.normal(size=(30, 36)), columns=columns)
+    table["label"] = ["a", "b", "c"] * 10
+    table["group"] = [f"g{k}" for k in range(30)]
+    table["split"] = ["train"] * 18 + ["valid"] * 6 + ["test"] * 6
+    sides = ml.baselines.split_table(table, columns)
+    right = ex.check_dropout_net(_dropout_net(sides), sides, quiet=True)
+    assert right.right and "dropout 0.3 after each" in right.message
+    none = ex.check_dropout_net(_dropout_net(sides, rates=(None, None, None)), sides, quiet=True)
+    assert none.status == "wrong" and "Dropout(0.3)" in none.message
+    other_rate = ex.check_dropout_net(_dropout_net(sides, rates=(0.5, 0.5, 0.5)), sides, quiet=True)
+    assert other_rate.status == "wrong" and "0.5" in other_rate.message
+    deeper = ex.check_dropout_net(_dropout_net(sides, rates=(0.3,) * 4, widths=(128, 64, 32, 16)), sides, quiet=True)
+    assert deeper.status == "wrong" and "hidden Dense layers" in deeper.message
+    assert ex.check_dropout_net(..., sides, quiet=True).missing
+    assert "03.5" in set(ml.exercises.catalogue()["exercise"])

@@ -9,7 +9,8 @@ import pandas as pd
 
 from .feedback import Feedback, compare_array, compare_choice, compare_set, describe, registers, tell, wrong
 
-__all__ = ["check_mfcc_by_hand", "check_better_family", "check_smallest_set", "check_rotated_chroma"]
+__all__ = ["check_mfcc_by_hand", "check_better_family", "check_smallest_set", "check_rotated_chroma",
+           "check_dropout_net"]
 
 
 @registers("03.1", "MFCC by hand from the mel spectrogram")
@@ -134,3 +135,17 @@ def check_rotated_chroma(rotated, chroma_means, *, quiet: bool = False) -> Feedb
                              "at; rotate (np.roll) instead, keeping the circular order of the pitch classes.",
                              quiet=quiet)
     return tell(feedback, quiet=quiet)
+
+
+@registers("03.5", "the dense net with dropout, written by hand")
+def check_dropout_net(model, sides, *, dropout: float = 0.3, quiet: bool = False) -> Feedback:
+    """``model``: source 001's dense net 128-64-32 on ``sides.columns`` (the MFCC, chroma and
+    mel means), with ``keras.layers.Dropout(dropout)`` after each hidden layer.
+
+    ``sides`` is what ``ml.baselines.split_table(table, columns)`` returns. The checks are
+    those of exercise 02.5 (input, normalisation, softmax output, parameters, one epoch of
+    training) plus the Dropout layers.
+    """
+    from .spectral_features import check_dense_clip_model
+
+    return check_dense_clip_model("03.5", model, sides, hidden_layers=3, dropout=dropout, quiet=quiet)

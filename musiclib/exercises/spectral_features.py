@@ -146,9 +146,23 @@ def check_one_more_layer(model, sides, *, hidden_layers: int = 4, parameter_rang
     parameters. It is then trained for one epoch on the training side (compiled with Adam and
     sparse categorical cross-entropy first when it is not compiled yet): the loss must be finite.
     """
+    return check_dense_clip_model("02.5", model, sides, hidden_layers=hidden_layers,
+                                  parameter_range=parameter_range, quiet=quiet)
+
+
+def check_dense_clip_model(exercise: str, model, sides, *, hidden_layers: int,
+                           parameter_range: tuple[int, int] = PARAMETER_RANGE, dropout: float | None = None,
+                           quiet: bool = False) -> Feedback:
+    """The checks of an exercise where the learner writes a dense net on clip features.
+
+    The model must take one row of ``sides.columns``, start with a Normalization layer, end in
+    a softmax Dense layer with one unit per label, hold ``hidden_layers`` hidden Dense layers,
+    and (with ``dropout``) a Dropout layer of that rate after each of them; its parameter
+    count must lie in ``parameter_range``; one epoch on the training side must give a finite
+    loss. Used by exercises 02.5 and 03.5.
+    """
     import keras
 
-    exercise = "02.5"
     if not isinstance(model, keras.Model):
         return wrong(exercise, f"model should be a keras.Model, got {describe(model)}; end with "
                      "keras.Model(inputs, outputs).", quiet=quiet)
@@ -175,11 +189,17 @@ def check_one_more_layer(model, sides, *, hidden_layers: int = 4, parameter_rang
         return wrong(exercise, "no Normalization layer: the features have very different scales (Hz next to "
                      "ratios); put ml.models.normalization_layer(sides.x[\"train\"]) right after the input.",
                      quiet=quiet)
+    if dropout is not None:
+        rates = [float(layer.rate) for layer in model.layers if isinstance(layer, keras.layers.Dropout)]
+        if len(rates) != hidden_layers or not np.allclose(rates, dropout):
+            return wrong(exercise, f"found {len(rates)} Dropout layers with rates {rates}; the exercise asks for "
+                         f"keras.layers.Dropout({dropout}) after each of the {hidden_layers} hidden layers.",
+                         quiet=quiet)
     parameters = int(model.count_params())
     low, high = parameter_range
     if not low <= parameters <= high:
         return wrong(exercise, f"the model has {parameters:,} parameters, outside {low:,} to {high:,}; "
-                     "use widths like 128, 64, 32, 16.", quiet=quiet)
+                     "use widths like 128, 64, 32.", quiet=quiet)
     if not getattr(model, "compiled", False):
         model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy",
                       metrics=["accuracy"])
@@ -191,5 +211,8 @@ def check_one_more_layer(model, sides, *, hidden_layers: int = 4, parameter_rang
     if not np.isfinite(loss):
         return wrong(exercise, f"one epoch of training gave the loss {loss}; check the normalisation "
                      "layer and the softmax output.", quiet=quiet)
-    return right(exercise, f"{hidden_layers} hidden layers, {parameters:,} parameters, {n_classes} softmax "
+    extra = f", dropout {dropout} after each" if dropout is not None else ""
+    return right(exercise, f"{hidden_layers} hidden layers{extra}, {parameters:,} parameters, {n_classes} softmax "
                  f"outputs; one epoch on {len(sides.y['train'])} training clips: loss {loss:.2f}.", quiet=quiet)
+
+
