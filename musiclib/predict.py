@@ -307,6 +307,12 @@ class Prediction:
         }
 
 
+def _whole_segments(bundle: Bundle, chunk_seconds: float) -> float:
+    """``chunk_seconds`` rounded down to a whole number of segments (at least one), in seconds."""
+    segment = bundle.config.segment_seconds
+    return max(1, int(math.floor(chunk_seconds / segment + 1e-9))) * segment
+
+
 def _chunks(path: Path, bundle: Bundle, chunk_seconds: float) -> Iterator[tuple[float, np.ndarray, bool]]:
     """``(offset_s, y, padded)`` for every chunk of a whole number of segments.
 
@@ -318,8 +324,7 @@ def _chunks(path: Path, bundle: Bundle, chunk_seconds: float) -> Iterator[tuple[
 
     cfg = bundle.config
     sr = cfg.sample_rate
-    per_chunk = max(1, int(math.floor(chunk_seconds / cfg.segment_seconds + 1e-9)))
-    clip_seconds = per_chunk * cfg.segment_seconds
+    clip_seconds = _whole_segments(bundle, chunk_seconds)
     header = audio.info(path)
     native = header.sample_rate
     segment_samples = int(round(cfg.segment_seconds * sr))
@@ -478,8 +483,7 @@ def _signal_chunks(y: np.ndarray, bundle: Bundle, chunk_seconds: float) -> Itera
     """:func:`_chunks` for a signal in memory at the bundle's sample rate."""
     cfg = bundle.config
     sr = cfg.sample_rate
-    per_chunk = max(1, int(math.floor(chunk_seconds / cfg.segment_seconds + 1e-9)))
-    chunk = int(round(per_chunk * cfg.segment_seconds * sr))
+    chunk = int(round(_whole_segments(bundle, chunk_seconds) * sr))
     segment_samples = int(round(cfg.segment_seconds * sr))
     if bundle.inputs != "clip" and len(y) < segment_samples:
         yield 0.0, np.pad(y, (0, segment_samples - len(y))), True

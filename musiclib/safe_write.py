@@ -97,8 +97,8 @@ def _remove(path: Path) -> None:
             path.unlink()
 
 
-def clean_stale(folder: str | os.PathLike, *, recursive: bool = True) -> int:
-    """Remove the temporary files and folders that killed writers left in ``folder``.
+def clean_stale(folder: str | os.PathLike) -> int:
+    """Remove the temporary files and folders that killed writers left in ``folder`` and below.
 
     Set-aside folders (``.old-``) are left to :func:`recover_folder`, which may still need
     them. Returns how many entries were removed.
@@ -108,8 +108,7 @@ def clean_stale(folder: str | os.PathLike, *, recursive: bool = True) -> int:
         return 0
     removed = 0
     now = time.time()
-    walk = os.walk(folder) if recursive else [(str(folder), *_split_entries(folder))]
-    for dirpath, dirnames, filenames in walk:
+    for dirpath, dirnames, filenames in os.walk(folder):
         for name in list(dirnames) + list(filenames):
             if TMP_MARK in name and name.startswith("."):
                 p = Path(dirpath) / name
@@ -119,13 +118,6 @@ def clean_stale(folder: str | os.PathLike, *, recursive: bool = True) -> int:
                     if name in dirnames:
                         dirnames.remove(name)
     return removed
-
-
-def _split_entries(folder: Path) -> tuple[list[str], list[str]]:
-    dirs, files = [], []
-    for p in folder.iterdir():
-        (dirs if p.is_dir() else files).append(p.name)
-    return dirs, files
 
 
 @contextlib.contextmanager
