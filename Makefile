@@ -6,7 +6,9 @@ VENV    ?= .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.musiclib-installed
 PROFILE ?= fast
-DATASET ?= synthetic
+# Empty: each notebook uses its own default dataset (the synthetic styles; the composers in
+# 05-07). DATASET=synthetic, DATASET=composers or DATASET=/a/folder runs every notebook on it.
+DATASET ?=
 SEED    ?= 0
 
 # Quiet TensorFlow's start-up chatter (its C++ lines that ignore this are filtered off fd 2 by
@@ -17,7 +19,7 @@ export PYTHONHASHSEED ?= 0
 .PHONY: course test lab student venv clean help
 
 help:
-	@echo "make course   build .venv if needed, make the synthetic dataset, run every notebook (PROFILE=$(PROFILE))"
+	@echo "make course   build .venv if needed, make the built-in datasets, run every notebook (PROFILE=$(PROFILE), DATASET=$(DATASET))"
 	@echo "make test     build .venv if needed, run the tests and execute the notebooks with nbmake"
 	@echo "make lab      open JupyterLab on the course"
 	@echo "make student OUT=DIR   write the student versions of the notebooks (solutions replaced) to DIR"
@@ -32,6 +34,7 @@ $(STAMP): pyproject.toml
 
 course: $(STAMP)
 	MUSICLIB_PROFILE=$(PROFILE) MUSICLIB_SEED=$(SEED) $(BIN)/musiclib dataset synth
+	MUSICLIB_PROFILE=$(PROFILE) MUSICLIB_SEED=$(SEED) $(BIN)/musiclib dataset composers --jobs 2
 	MUSICLIB_PROFILE=$(PROFILE) MUSICLIB_SEED=$(SEED) MUSICLIB_DATASET=$(DATASET) $(BIN)/musiclib course
 
 # nbmake executes the notebooks in the tiny profile; meanwhile tests/test_course_on_your_music.py

@@ -3,6 +3,7 @@
 ::
 
     musiclib dataset synth --out DIR [--profile tiny|fast|full] [--seed N]
+    musiclib dataset composers [--out DIR] [--profile tiny|fast|full] [--seed N] [--jobs N]
     musiclib dataset info DATASET [--clip-seconds S] [--jobs N]
     musiclib features DATASET --out DIR [--jobs N] [--scheduler ADDR]
     musiclib experiments
@@ -28,7 +29,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .config import PROFILES
+from .config import ENV_DATASET, PROFILES
 from .errors import MusiclibError
 
 if TYPE_CHECKING:  # imported when the command runs: `musiclib dataset ...` stays light
@@ -75,6 +76,22 @@ def cmd_dataset_synth(args) -> int:
         progress=not args.quiet,
     )
     print(f"synthetic dataset ({s.profile.name}, seed {s.seed}) in {out}")
+    return EXIT_OK
+
+
+def cmd_dataset_composers(args) -> int:
+    from . import composers
+
+    s = _settings(args)
+    out = Path(args.out) if args.out else s.composers_dir
+    composers.write_dataset(out, profile=s.profile, seed=s.seed, cache_dir=s.cache_dir / "scores",
+                            jobs=args.jobs, progress=not args.quiet)
+    meta = composers.read_marker(out) or {}
+    for label, about in meta.get("labels", {}).items():
+        print(f"{label:14s} {about['files']:4d} pieces  {about['title']}")
+    for item in meta.get("skipped", []):
+        print(f"skipped {item['reason']}")
+    print(f"composers dataset ({s.profile.name}, seed {s.seed}, music21 {meta.get('music21_version')}) in {out}")
     return EXIT_OK
 
 
@@ -326,6 +343,8 @@ def cmd_course(args) -> int:
         out_dir=args.out,
         timeout=args.timeout,
         progress=not args.quiet,
+        # no dataset named: each notebook uses its own default (composers in 05-07)
+        dataset_chosen=bool(args.dataset or os.environ.get(ENV_DATASET, "").strip()),
     )
     total = sum(r.seconds for r in runs)
     failed = [r for r in runs if r.status != "ok"]
@@ -358,7 +377,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--seed", type=int, help="default: $MUSICLIB_SEED or 0")
         p.add_argument("-q", "--quiet", action="store_true", help="no progress display")
         if dataset:
-            p.add_argument("--dataset", help="synthetic, a GTZAN folder or a folder of label sub-folders")
+            p.add_argument("--dataset", help="synthetic, composers, a GTZAN folder or a folder of label sub-folders")
 
     ds = sub.add_parser("dataset", help="make or inspect a dataset")
     ds_sub = ds.add_subparsers(dest="dataset_command", required=True, metavar="ACTION")
@@ -373,9 +392,15 @@ def build_parser() -> argparse.ArgumentParser:
     common(synth)
     synth.set_defaults(func=cmd_dataset_synth)
 
+    comp = ds_sub.add_parser("composers", help="render the built-in composers dataset (real scores from music21's corpus)")
+    comp.add_argument("--out", help="folder to write (default: the data folder of the settings)")
+    comp.add_argument("--jobs", type=_jobs, default=1, help="processes (-1: every core)")
+    common(comp)
+    comp.set_defaults(func=cmd_dataset_composers)
+
     info = ds_sub.add_parser("info", help="counts per label, durations, and every file that cannot be read")
     info.add_argument("dataset", nargs="?", default=None,
-                      help="synthetic, a GTZAN folder or a folder of label sub-folders (default: $MUSICLIB_DATASET)")
+                      help="synthetic, composers, a GTZAN folder or a folder of label sub-folders (default: $MUSICLIB_DATASET)")
     info.add_argument("--clip-seconds", type=float, default=None, help="cut longer recordings into clips")
     info.add_argument("--headers-only", action="store_true", help="read headers only (fast, finds fewer problems)")
     info.add_argument("--jobs", type=_jobs, default=2, help="files checked at once (-1: every core)")
@@ -384,7 +409,7 @@ def build_parser() -> argparse.ArgumentParser:
     info.set_defaults(func=cmd_dataset_info)
 
     feat = sub.add_parser("features", help="extract every feature of a dataset, cached (no TensorFlow)")
-    feat.add_argument("dataset", help="synthetic, a GTZAN folder or a folder of label sub-folders")
+    feat.add_argument("dataset", help="synthetic, composers, a GTZAN folder or a folder of label sub-folders")
     feat.add_argument("--out", required=True, help="folder for summaries.csv and the feature cache")
     feat.add_argument("--jobs", type=_jobs, default=os.cpu_count() or 1,
                       help="worker processes (default: every core)")
@@ -398,7 +423,7 @@ def build_parser() -> argparse.ArgumentParser:
     exps.set_defaults(func=cmd_experiments)
 
     train = sub.add_parser("train", help="run one experiment: train, evaluate, save a model bundle")
-    train.add_argument("dataset", help="synthetic, a GTZAN folder or a folder of label sub-folders")
+    train.add_argument("dataset", help="synthetic, composers, a GTZAN folder or a folder of label sub-folders")
     train.add_argument("--experiment", required=True, help="a name from `musiclib experiments` (or vae)")
     train.add_argument("--out", help="model bundle folder (default: build/models/<profile>/<dataset>/<experiment>)")
     train.add_argument("--split", choices=("recording", "segment"), default="recording",

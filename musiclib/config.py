@@ -9,8 +9,10 @@ Environment variables (all optional):
     ``tiny`` (unit tests: seconds), ``fast`` (CI and quick study, the default) or ``full``
     (real study, GTZAN-sized).
 ``MUSICLIB_DATASET``
-    ``synthetic`` (the default, built in), a GTZAN folder, or any folder whose sub-folders
-    are labels.
+    ``synthetic`` (the default, built in), ``composers`` (built in: real compositions from
+    music21's corpus, rendered offline), a GTZAN folder, or any folder whose sub-folders are
+    labels. A notebook may choose its own default (``settings(default_dataset=...)``); this
+    variable, when set, wins.
 ``MUSICLIB_DATA_DIR``
     Where generated datasets and caches live. Defaults to ``data/`` of a source checkout,
     else ``~/.cache/musiclib/data``.
@@ -78,6 +80,10 @@ class Profile:
     seconds_per_recording : float or None
         At most this many seconds of each recording the notebooks use (an excerpt from its
         middle). None: the whole recording.
+    composer_pieces : int
+        Pieces per label of the built-in composers dataset (fewer where a repertory has fewer).
+    composer_seconds : float
+        Seconds rendered of each piece (cut into clips of ``clip_seconds``).
     description : str
         One line for humans.
     """
@@ -94,6 +100,8 @@ class Profile:
     clip_net_epochs: int = 300
     recordings_per_label: int | None = None
     seconds_per_recording: float | None = None
+    composer_pieces: int = 60
+    composer_seconds: float = 120.0
     description: str = ""
 
     def share_rule(self) -> str:
@@ -119,6 +127,8 @@ PROFILES: dict[str, Profile] = {
         clip_net_epochs=10,  # tiny only checks that the code runs
         recordings_per_label=4,
         seconds_per_recording=4.0,
+        composer_pieces=4,
+        composer_seconds=4.0,
         description="unit tests: a handful of short clips, seconds per step",
     ),
     "fast": Profile(
@@ -131,6 +141,8 @@ PROFILES: dict[str, Profile] = {
         clip_net_epochs=100,
         recordings_per_label=10,
         seconds_per_recording=10.0,
+        composer_pieces=12,
+        composer_seconds=30.0,
         description="CI and quick study: each notebook well under 2 minutes on a 2-core CPU",
     ),
     "full": Profile(
@@ -146,6 +158,8 @@ PROFILES: dict[str, Profile] = {
 
 DEFAULT_PROFILE = "fast"
 DEFAULT_DATASET = "synthetic"
+#: Datasets musiclib makes itself, named rather than given as a folder.
+BUILT_IN_DATASETS = ("synthetic", "composers")
 
 
 def get_profile(name: str | Profile | None = None) -> Profile:
@@ -186,7 +200,7 @@ class Settings:
     ----------
     profile : Profile
     dataset : str
-        ``"synthetic"`` or the path of a dataset folder.
+        ``"synthetic"``, ``"composers"`` or the path of a dataset folder.
     data_dir : Path
         Generated datasets and caches.
     build_dir : Path
@@ -215,6 +229,16 @@ class Settings:
         return self.dataset == "synthetic"
 
     @property
+    def is_built_in(self) -> bool:
+        """Whether the dataset is one musiclib makes itself (:data:`BUILT_IN_DATASETS`)."""
+        return self.dataset in BUILT_IN_DATASETS
+
+    @property
+    def composers_dir(self) -> Path:
+        """Folder of the built-in composers dataset for this profile and seed."""
+        return self.data_dir / "composers" / f"{self.profile.name}-seed{self.seed}"
+
+    @property
     def synthetic_dir(self) -> Path:
         """Folder of the built-in synthetic dataset for this profile and seed."""
         return self.data_dir / "synthetic" / f"{self.profile.name}-seed{self.seed}"
@@ -228,8 +252,8 @@ class Settings:
         """A short, file-name-safe name of the dataset: ``"synthetic"``, or a folder's name
         and 6 hex digits of a hash of its absolute path (``"gtzan-3fa21c"``), so that two
         folders of one name never share a model folder."""
-        if self.is_synthetic:
-            return "synthetic"
+        if self.is_built_in:
+            return self.dataset
         path = Path(self.dataset).expanduser().resolve()
         stem = re.sub(r"[^A-Za-z0-9._-]+", "_", path.name).strip("._") or "dataset"
         return f"{stem}-{hashlib.sha256(str(path).encode('utf-8')).hexdigest()[:6]}"
@@ -278,21 +302,24 @@ def settings(
     build_dir: str | os.PathLike | None = None,
     seed: int | None = None,
     share: bool = True,
+    default_dataset: str | None = None,
 ) -> Settings:
     """The one call a notebook's first cell makes.
 
     Arguments left out come from the environment variables (see the module docstring), then
     from the defaults: profile ``fast``, dataset ``synthetic``, seed 0. ``share=False``
     (what the ``musiclib`` command passes) makes a run use every recording of the dataset
-    rather than the profile's share of it.
+    rather than the profile's share of it. ``default_dataset`` is a notebook's own choice
+    when neither ``dataset`` nor ``MUSICLIB_DATASET`` names one (notebooks 05-07 teach the
+    sources' composer task on ``"composers"``).
 
     Taught in ``notebooks/00_setup_and_data.ipynb``.
     """
     prof = get_profile(profile)
     ds = str(dataset) if dataset is not None else os.environ.get(ENV_DATASET, "").strip()
-    ds = ds or DEFAULT_DATASET
-    if ds.lower() == "synthetic":
-        ds = "synthetic"
+    ds = ds or default_dataset or DEFAULT_DATASET
+    if ds.lower() in BUILT_IN_DATASETS:
+        ds = ds.lower()
     else:
         ds = str(Path(ds).expanduser().resolve())
     if seed is None:

@@ -172,23 +172,36 @@ def execute_notebook(
     )
 
 
-def write_results(runs: Sequence[NotebookRun], settings: Settings, out_dir: Path) -> Path:
+def write_results(runs: Sequence[NotebookRun], settings: Settings, out_dir: Path, *,
+                  dataset_chosen: bool = True) -> Path:
     """Write ``results.md`` and ``results.csv`` (the experiments) plus ``notebooks.csv``.
 
     The experiments table is :func:`musiclib.experiments.summary` for the run's dataset,
-    profile and seed — the table notebook 07 shows; other tables the notebooks wrote under
-    ``build/results/`` (the scikit-learn baselines of notebooks 02-03) follow it.
+    profile and seed — the table notebook 07 shows — or, when the run named no dataset and
+    each notebook used its own default, for both built-in datasets (a ``dataset`` column
+    tells them apart). Other tables the notebooks wrote under ``build/results/`` (the
+    scikit-learn baselines of notebooks 02-03) follow it.
     """
+    from .config import BUILT_IN_DATASETS
     from .experiments import summary
 
     notebooks = pd.DataFrame([r.__dict__ for r in runs])
     safe_write.write_csv(notebooks, out_dir / "notebooks.csv")
-    experiments = summary(settings)
+    if dataset_chosen:
+        experiments = summary(settings)
+        which = f"dataset `{settings.dataset}`"
+    else:
+        tables = [summary(settings.replace(dataset=d)).assign(dataset=d) for d in BUILT_IN_DATASETS]
+        tables = [t for t in tables if len(t)]
+        experiments = (pd.concat(tables, ignore_index=True) if tables else summary(settings))
+        if "dataset" in experiments:
+            experiments = experiments[["dataset"] + [c for c in experiments.columns if c != "dataset"]]
+        which = "each notebook's own dataset (" + ", ".join(f"`{d}`" for d in BUILT_IN_DATASETS) + ")"
     safe_write.write_csv(experiments, out_dir / "results.csv")
     lines = [
         "# Course run",
         "",
-        f"profile `{settings.profile.name}`, dataset `{settings.dataset}`, seed {settings.seed}, "
+        f"profile `{settings.profile.name}`, {which}, seed {settings.seed}, "
         f"python {sys.version.split()[0]}",
         "",
         "## Notebooks",
@@ -220,6 +233,7 @@ def run_course(
     timeout: int = 900,
     progress: bool = True,
     echo: Callable[[str], None] = print,
+    dataset_chosen: bool = True,
 ) -> list[NotebookRun]:
     """Execute the course's notebooks in order; stop at the first failure.
 
@@ -227,6 +241,9 @@ def run_course(
     ----------
     settings : Settings, optional
         Profile, dataset and seed passed to every notebook through the environment.
+    dataset_chosen : bool
+        False: the user named no dataset, so each notebook uses its own default (the
+        synthetic styles, or the composers for 05-07) and ``MUSICLIB_DATASET`` is left empty.
     notebooks : list of paths, optional
         Run only these (default: every ``NN_*.ipynb`` in ``notebooks_dir``).
     out_dir : path, optional
@@ -243,7 +260,7 @@ def run_course(
     paths = [Path(p) for p in notebooks] if notebooks else find_notebooks(notebooks_dir)
     out = Path(out_dir) if out_dir else s.build_dir / "course"
     out.mkdir(parents=True, exist_ok=True)
-    env = {ENV_PROFILE: s.profile.name, ENV_DATASET: s.dataset, ENV_SEED: str(s.seed),
+    env = {ENV_PROFILE: s.profile.name, ENV_DATASET: s.dataset if dataset_chosen else "", ENV_SEED: str(s.seed),
            # read by TensorFlow when a kernel imports it (see musiclib.tf_log)
            "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2")}
     runs: list[NotebookRun] = []
@@ -271,6 +288,6 @@ def run_course(
                 echo(f"{path}: {run.error}")
                 echo(f"the executed copy with the traceback: {out / path.name}")
                 break
-    results = write_results(runs, s, out)
+    results = write_results(runs, s, out, dataset_chosen=dataset_chosen)
     echo(f"results: {results}")
     return runs

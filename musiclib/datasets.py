@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from . import audio
-from .config import Settings, settings as default_settings
+from .config import BUILT_IN_DATASETS, Settings, settings as default_settings
 from .errors import AudioFileError, DatasetError
 
 MANIFEST_COLUMNS = [
@@ -95,7 +95,7 @@ class Dataset:
     name : str
         ``"synthetic"`` or the folder the user pointed at.
     kind : str
-        ``"synthetic"``, ``"gtzan"`` or ``"folder"``.
+        ``"synthetic"``, ``"composers"``, ``"gtzan"`` or ``"folder"``.
     root : Path
         The folder whose sub-folders are the labels.
     manifest : pandas.DataFrame
@@ -274,7 +274,9 @@ def _rows_for_file(
 
 
 def _manifest(rows: list[dict]) -> pd.DataFrame:
-    frame = pd.DataFrame(rows, columns=MANIFEST_COLUMNS)
+    """The standard columns first, then any a dataset adds (the composers' ``score`` ...)."""
+    extra = [c for c in (pd.DataFrame(rows[:1]).columns if rows else []) if c not in MANIFEST_COLUMNS]
+    frame = pd.DataFrame(rows, columns=MANIFEST_COLUMNS + extra)
     frame["split"] = frame["split"].astype(object)
     return frame.sort_values(["label", "track_id"], kind="stable").reset_index(drop=True)
 
@@ -600,7 +602,7 @@ def take_share(
 
 
 # --------------------------------------------------------------------------------------
-# The built-in synthetic dataset and the one entry point
+# The built-in datasets and the one entry point
 
 
 def synthetic(
@@ -639,6 +641,46 @@ def synthetic(
     )
 
 
+def composers(
+    settings: Settings | None = None,
+    *,
+    profile: str | None = None,
+    seed: int | None = None,
+    out_dir: str | os.PathLike | None = None,
+    jobs: int = 1,
+    progress: bool = False,
+) -> Dataset:
+    """The built-in composers dataset, rendered on first use and reused afterwards.
+
+    Real compositions from music21's corpus (Bach chorales, Palestrina, Monteverdi, the
+    Trecento, classical string quartets, Irish, German and Chinese folk tunes) performed by
+    musiclib's instruments (see ``musiclib.composers``): the music is real, the instruments
+    and rooms are not. One file per piece, cut into clips of the profile's clip length; every
+    clip keeps its piece as ``group``. The manifest has the columns ``piece``, ``score``,
+    ``number``, ``score_offset_s``, ``instruments`` and ``licence`` besides the usual ones.
+
+    Taught in ``notebooks/00_setup_and_data.ipynb``.
+    """
+    from . import composers as comp
+
+    s = settings or default_settings()
+    if profile is not None:
+        s = s.replace(profile=profile)
+    if seed is not None:
+        s = s.replace(seed=seed)
+    folder = Path(out_dir) if out_dir else s.composers_dir
+    comp.write_dataset(folder, profile=s.profile, seed=s.seed, cache_dir=s.cache_dir / "scores",
+                       jobs=jobs, progress=progress)
+    ds = from_folder(folder, check=False, name="composers", kind="composers",
+                     clip_seconds=s.profile.clip_seconds)
+    meta = comp.read_marker(folder) or {}
+    skipped = pd.DataFrame([(f"{k['score']}" + (f"#{k['number']}" if k.get("number") is not None else ""),
+                             k["reason"]) for k in meta.get("skipped", [])], columns=["path", "reason"])
+    return Dataset(name=ds.name, kind=ds.kind, root=ds.root,
+                   manifest=comp.manifest_extras(folder, ds.manifest),
+                   skipped=pd.concat([ds.skipped, skipped], ignore_index=True) if len(skipped) else ds.skipped)
+
+
 def load(
     dataset: str | os.PathLike | None = None,
     *,
@@ -660,8 +702,9 @@ def load(
     Parameters
     ----------
     dataset : str or path, optional
-        ``"synthetic"`` (the built-in styles), a GTZAN folder, or any folder whose
-        sub-folders are labels. Default: ``settings.dataset`` (from ``MUSICLIB_DATASET``).
+        ``"synthetic"`` (the built-in styles), ``"composers"`` (the built-in real
+        compositions), a GTZAN folder, or any folder whose sub-folders are labels. Default:
+        ``settings.dataset`` (from ``MUSICLIB_DATASET``).
     settings : Settings, optional
         Default: ``musiclib.config.settings()``.
     clip_seconds : float, optional
@@ -677,10 +720,12 @@ def load(
     name = str(dataset) if dataset is not None else s.dataset
     if name.lower() == "synthetic":
         ds = synthetic(s, jobs=jobs, progress=progress)
+    elif name.lower() == "composers":
+        ds = composers(s, jobs=jobs, progress=progress)
     else:
         folder = Path(name).expanduser()
         if not folder.exists():
-            raise DatasetError(f"{folder}: no such folder (and not the built-in name 'synthetic')")
+            raise DatasetError(f"{folder}: no such folder (and not a built-in name: 'synthetic', 'composers')")
         # With a share to take, read headers now and decode only the files drawn.
         read = from_gtzan if find_gtzan_root(folder) is not None else from_folder
         ds = read(folder, clip_seconds=clip_seconds, check=check and not share, jobs=jobs, progress=progress)
@@ -689,12 +734,13 @@ def load(
     p = s.profile
     return take_share(ds, recordings_per_label=p.recordings_per_label,
                       seconds_per_recording=p.seconds_per_recording, seed=s.seed,
-                      check=check and ds.kind != "synthetic", profile_name=p.name)
+                      check=check and ds.kind not in BUILT_IN_DATASETS, profile_name=p.name)
 
 
 __all__ = [
     "Dataset",
     "GTZAN_GENRES",
+    "composers",
     "MANIFEST_COLUMNS",
     "find_gtzan_root",
     "from_folder",

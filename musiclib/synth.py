@@ -705,9 +705,12 @@ def _compose(recipe: StyleRecipe, n_bars: int, key: _Key, bar_s: float, swing: f
 # ---------------------------------------------------------------------------------------
 
 
-def _stable_hash(text: str) -> int:
+def stable_hash(text: str) -> int:
     """A process-independent 64-bit hash (Python's ``hash()`` is salted per process)."""
     return int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:8], "little")
+
+
+_stable_hash = stable_hash
 
 
 def _rng_for(seed: int, style: str, index: int, kind: str = "clip") -> np.random.Generator:
