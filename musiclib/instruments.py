@@ -39,7 +39,8 @@ The models, two sentences each:
 ``harpsichord`` and ``guitar``
     Plucked strings by the Karplus-Strong model (:func:`musiclib.dsp.karplus_strong`, the
     one :mod:`musiclib.synth` uses): the harpsichord plucked near the bridge (bright, long
-    ring, hardly any dynamics), the guitar further along the string with a darker pick.
+    ring, a tone that hardly changes with velocity), the guitar further along the string with
+    a darker pick that brightens when played louder.
 
 Each instrument has *variants* (:func:`draw_variant`: brightness, attack, decay, vibrato,
 detune, vowel, registration ...), so that one instrument name covers many instruments.
@@ -263,15 +264,17 @@ def _envelope(n: int, n_att: int, n_gate: int, n_rel: int) -> np.ndarray:
     if a > 0:
         env[:a] = np.arange(1, a + 1) / a
     if n_gate < n:
-        m = n - n_gate
-        env[n_gate:] = np.clip(1.0 - np.arange(1, m + 1) / max(n_rel, 1), 0.0, 1.0)
+        r = np.arange(1, n - n_gate + 1, dtype=float)
+        r *= -1.0 / max(n_rel, 1)
+        r += 1.0
+        env[n_gate:] = np.maximum(r, 0.0)  # 1 - i / n_rel
     return env
 
 
 def _phase(f0: float, n: int, sr: int, rng, v: dict | None) -> np.ndarray:
     """Phase in cycles of a note at ``f0`` Hz, with delayed vibrato when ``v`` has one."""
-    t = np.arange(n) * (1.0 / sr)
-    phase = (f0 * t) + rng.random()
+    phase = np.arange(n) * (f0 / sr)
+    phase += rng.random()
     if v is not None and v.get("vibrato_depth", 0.0) > 0:
         delay = v["vibrato_delay"]
         k = int(delay * sr)
@@ -279,7 +282,7 @@ def _phase(f0: float, n: int, sr: int, rng, v: dict | None) -> np.ndarray:
             rate = v["vibrato_rate"] * (1.0 + 0.1 * (rng.random() - 0.5))
             # phase of f0 * (1 + depth cos(2 pi rate t)), depth ramping in over 0.3 s; float32
             # is plenty for this small offset (a few cycles) and makes the sine 5x cheaper
-            tv = t[k:].astype(np.float32)
+            tv = np.arange(k, n, dtype=np.float32) * np.float32(1.0 / sr)
             depth = np.minimum((tv - np.float32(delay)) * np.float32(1 / 0.3), np.float32(1.0))
             depth *= np.float32(f0 * (2.0 ** (v["vibrato_depth"] / 1200.0) - 1.0) / (2 * np.pi * rate))
             depth *= np.sin(tv * np.float32(2 * np.pi * rate) + np.float32(rng.random() * 6.28))
@@ -310,10 +313,15 @@ class _Part:
         self.cache: dict = {}
 
     def tables(self, midi: float, vel: float, build):
-        key = (round(float(midi), 3), round(float(vel), 2))
-        tab = self.cache.get(key)
+        """The note's wavetable(s) from ``build(f0, vel)``, cached per semitone and 0.1 of velocity.
+
+        A table only fixes the spectrum's shape (read at the exact pitch later), so tables
+        built at the nearest semitone and velocity step sound the same and are built once.
+        """
+        m, q = int(round(midi)), round(float(vel), 1)
+        tab = self.cache.get((m, q))
         if tab is None:
-            tab = self.cache[key] = build(float(midi_hz(midi)), vel)
+            tab = self.cache[(m, q)] = build(float(midi_hz(m)), q)
         return tab
 
 
@@ -440,10 +448,11 @@ def _voice(p: _Part, midi, n, n_gate, vel):
 
 def _pluck(p: _Part, midi, n, n_gate, vel):
     f0 = float(midi_hz(midi))
-    if p.name == "harpsichord":
-        vel = 0.75 + 0.25 * vel  # a harpsichord has hardly any dynamics
+    # the pick's brightness follows velocity (a harpsichord's hardly does); the level is set
+    # by render_part like every instrument's, so karplus_strong's own velocity gain is undone
+    vk = 0.75 + 0.25 * vel if p.name == "harpsichord" else max(vel, 0.05)
     n_full = min(n_gate + int(_RELEASE_S[p.name] * p.sr), int(_PLUCK_MAX_S * p.sr))
-    y = karplus_strong(f0, n_gate, max(n_full, 1), vel, p.sr, p.rng, p.v)
+    y = karplus_strong(f0, n_gate, max(n_full, 1), vk, p.sr, p.rng, p.v) / vk
     if len(y) < n:
         y = np.concatenate([y, np.zeros(n - len(y))])
     return y[:n], None
