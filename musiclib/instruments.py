@@ -122,9 +122,9 @@ _TABLE_SIZE = 2048
 _MASK = _TABLE_SIZE - 1
 _RELEASE_S = {"strings": 0.15, "organ": 0.07, "piano": 0.18, "voice": 0.14,
               "harpsichord": 0.06, "guitar": 0.06}
-# level of each instrument so that one mezzo-forte note has roughly the same loudness
+# level of each instrument: sustained parts at about the same RMS; plucks peak like them
 _GAIN = {"strings": 0.3, "organ": 0.25, "piano": 0.45, "voice": 0.3,
-         "harpsichord": 0.35, "guitar": 0.45}
+         "harpsichord": 1.0, "guitar": 1.3}
 _PIANO_BANDS = ((1, 5), (5, 11), (11, 10_000))  # partials [lo, hi)
 _PLUCK_MAX_S = 3.0
 
@@ -526,8 +526,9 @@ def render_part(notes: np.ndarray, name: str, variant: dict, *, sr: int, n_sampl
     Returns
     -------
     np.ndarray, float32, shape (n_samples,)
-        The part, unnormalised: a single mezzo-forte note peaks around 0.3-0.6; use
-        :func:`mix_parts` to balance and normalise parts. Each note sounds for its duration
+        The part, unnormalised: a forte note peaks below about 1 and a legato part of
+        sustained notes at velocity 0.7 has an RMS near 0.15 (plucked parts about 0.05,
+        their notes fade); use :func:`mix_parts` to balance and normalise parts. Each note sounds for its duration
         plus a short release tail (60-180 ms, so that legato lines overlap smoothly); the
         piano and plucked strings also stop when their decay has faded out.
 
