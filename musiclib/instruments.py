@@ -6,8 +6,8 @@ structured array of notes (:data:`NOTE_DTYPE`), note by note with vectorised num
 spectrum is one band-limited wavetable (built by :func:`musiclib.dsp.wavetable` for that pitch
 and velocity, cached within a part) read at the note's pitch, times an envelope; noises (bow,
 breath, chiff, hammer) are one filtered noise loop per part shaped by the sum of the notes'
-noise envelopes. No per-sample Python loop; a four-part chorale renders at several hundred
-times real time (``python benchmarks/composers.py``).
+noise envelopes. No per-sample Python loop; a four-part chorale renders at about 100
+times real time on one core, room and mix included (``python benchmarks/composers.py``).
 
 The models, two sentences each:
 
