@@ -66,6 +66,13 @@ import numpy as np
 import scipy.signal
 
 from . import safe_write
+from .dsp import attack_ramp as _attack
+from .dsp import karplus_strong
+from .dsp import midi_hz as _midi_hz
+from .dsp import release_ramp as _release
+from .dsp import reverb_ir as _reverb_ir
+from .dsp import wavetable as _wavetable
+from .dsp import wavetable_lookup as _lookup
 from .config import SAMPLE_RATE, Profile, get_profile
 from .errors import MusiclibError
 
@@ -329,37 +336,6 @@ def pair_table():
     )
 
 
-def _midi_hz(m):
-    return 440.0 * 2.0 ** ((np.asarray(m, dtype=float) - 69.0) / 12.0)
-
-
-def _release(n_gate: int, n_total: int, n_rel: int) -> np.ndarray:
-    """1 until the gate closes, then a linear fade to 0 over ``n_rel`` samples."""
-    t = np.arange(n_total, dtype=float)
-    return np.clip((n_gate + n_rel - t) / max(n_rel, 1), 0.0, 1.0)
-
-
-def _attack(n_total: int, n_att: int) -> np.ndarray:
-    return np.minimum(np.arange(n_total, dtype=float) / max(n_att, 1), 1.0)
-
-
-def _wavetable(amps: np.ndarray, size: int = 2048) -> np.ndarray:
-    """One period of a sum of sine harmonics (``amps[h-1]`` for harmonic h), plus a guard sample."""
-    spec = np.zeros(size // 2 + 1, dtype=complex)
-    spec[1:len(amps) + 1] = -1j * np.asarray(amps) * size / 2  # sine phase
-    table = np.fft.irfft(spec, n=size)
-    return np.append(table, table[0])
-
-
-def _lookup(table: np.ndarray, phase: np.ndarray) -> np.ndarray:
-    """Linear-interpolated wavetable read; ``phase`` in cycles."""
-    size = len(table) - 1
-    idx = (phase % 1.0) * size
-    i0 = idx.astype(np.int64)
-    frac = idx - i0
-    return table[i0] * (1.0 - frac) + table[i0 + 1] * frac
-
-
 def _lowpass_ba(fc: float, q: float, sr: int):
     """RBJ cookbook biquad low-pass coefficients (cheaper than a filter-design call per note)."""
     w0 = 2.0 * np.pi * min(fc, 0.45 * sr) / sr
@@ -391,39 +367,7 @@ def _noise_burst(rng, n, sr, band, tau_s, attack_s=0.0005):
 # ---------------------------------------------------------------------------------------
 
 
-def _pluck(f0, n_gate, n_total, vel, sr, rng, v):
-    """Karplus-Strong string, solved period by period in the frequency domain.
-
-    The KS recurrence ``y[n] = rho * avg(y[n-L], y[n-L-1])`` multiplies each harmonic of the
-    string's period by the loss filter's gain once per period. With the period as a circular
-    block of L samples, period k is ``irfft(X * H**k)``: one vectorised (K, L) array instead of
-    a per-sample loop. L is rounded down and the result is stretched to the exact pitch.
-    """
-    period = sr / f0
-    L = max(int(period), 4)
-    ratio = period / L  # >= 1
-    n_raw = int(np.ceil(n_total / ratio)) + 2
-    K = n_raw // L + 1
-    burst = rng.uniform(-1.0, 1.0, L)
-    # the pluck position acts as a comb on the excitation; velocity sets brightness
-    p = max(1, int(L * v["pluck_pos"]))
-    burst = burst - np.roll(burst, p)
-    X = np.fft.rfft(burst)
-    X[0] = 0.0
-    w = 2.0 * np.pi * np.arange(len(X)) / L
-    X *= np.exp(-w * (1.0 - 0.5 * vel) * v["dark"])  # softer picking, darker tone
-    s = v["loss"]
-    loss = np.sqrt((1 - s) ** 2 + s ** 2 + 2 * s * (1 - s) * np.cos(w))
-    rho = 10.0 ** (-3.0 / (f0 * v["decay"] * (220.0 / f0) ** 0.3))  # T60 shorter up high
-    logh = np.log(np.maximum(rho * loss, 1e-12))
-    Y = X[None, :] * np.exp(np.arange(K)[:, None] * logh[None, :])
-    y = np.fft.irfft(Y, n=L, axis=1).reshape(-1)[:n_raw]
-    if ratio > 1.0:
-        y = np.interp(np.arange(n_total) / ratio, np.arange(n_raw), y)
-    else:
-        y = y[:n_total]
-    y = y / (np.sqrt(np.mean(burst ** 2)) + 1e-9) * 0.5
-    return y * _release(n_gate, n_total, int(0.06 * sr)) * vel
+_pluck = karplus_strong  # Karplus-Strong string (musiclib.dsp)
 
 
 def _fm(f0, n_total, sr, ratio, index, tau_index):
@@ -736,16 +680,6 @@ def _place(buf, start, y):
         return
     a, b = max(start, 0), min(start + len(y), len(buf))
     buf[a:b] += y[a - start:b - start]
-
-
-def _reverb_ir(rt60: float, sr: int, rng) -> np.ndarray:
-    """Synthetic room: exponentially decaying noise (-60 dB at rt60), darker as it decays."""
-    n = int(min(rt60, 3.0) * sr)
-    t = np.arange(n) / sr
-    ir = rng.standard_normal(n) * np.exp(-6.91 * t / rt60)
-    ir = scipy.signal.lfilter([0.4], [1.0, -0.6], ir)  # absorption of highs
-    ir[: int(0.005 * sr)] *= np.linspace(0, 1, int(0.005 * sr))
-    return ir / np.sqrt(np.sum(ir ** 2))
 
 
 def _render(recipe: StyleRecipe, seconds: float, sr: int, rng: np.random.Generator) -> np.ndarray:
