@@ -193,7 +193,7 @@ REPERTORIES: dict[str, Repertory] = {r.label: r for r in (
         composers=("Francesco Landini", "Jacopo da Bologna", "Giovanni da Cascia",
                    "Johannes Ciconia", "Piero", "anonymous"), period="c. 1330-1420",
         corpus="trecento/*.xml and *.mxl (transcriptions from Polyphonic Music of the "
-               "Fourteenth Century, PMFC)",
+               "Fourteenth Century, PMFC; a piece in both formats is taken once)",
         licence="Ten files carry an empty '<rights>Copyright (c) </rights>'; no other "
                 "licence text. Covered by corpus/license.txt only.",
         loops=False, default_qpm=100.0),
@@ -359,8 +359,11 @@ def _list_files(label: str, root: Path) -> list[str]:
         return _files(root, "palestrina/*.krn")
     if label == "monteverdi":
         return _files(root, "monteverdi/*.mxl")
-    if label == "trecento":
-        return sorted(_files(root, "trecento/*.xml") + _files(root, "trecento/*.mxl"))
+    if label == "trecento":  # one Kyrie is there as .xml and .mxl: keep the .mxl
+        mxl = _files(root, "trecento/*.mxl")
+        stems = {str(PurePosixPath(f).with_suffix("")) for f in mxl}
+        return sorted(mxl + [f for f in _files(root, "trecento/*.xml")
+                             if str(PurePosixPath(f).with_suffix("")) not in stems])
     if label == "quartets":
         files = [f for d in ("haydn", "mozart", "beethoven")
                  for f in _files(root, f"{d}/**/*.mxl") + _files(root, f"{d}/**/*.krn")]
