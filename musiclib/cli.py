@@ -84,7 +84,7 @@ def cmd_dataset_composers(args) -> int:
 
     s = _settings(args)
     out = Path(args.out) if args.out else s.composers_dir
-    composers.write_dataset(out, profile=s.profile, seed=s.seed, cache_dir=s.cache_dir / "scores",
+    composers.write_dataset(out, profile=s.profile, seed=s.seed, cache_dir=s.score_cache_dir,
                             jobs=args.jobs, progress=not args.quiet)
     meta = composers.read_marker(out) or {}
     for label, about in meta.get("labels", {}).items():

@@ -94,11 +94,21 @@ def safe_name(piece_id: str) -> str:
 # ---------------------------------------------------------------------------------------
 
 
-def choose_pieces(label: str, seed: int) -> list:
-    """Every piece of ``label`` in the order the dataset draws them with ``seed``.
+def choose_pieces(label: str, seed: int, *, small_scores: bool = False) -> list:
+    """The pieces of ``label`` in the order the dataset draws them with ``seed``.
 
     The dataset takes the first pieces of this order that read and render; a failing one is
-    replaced by the next. The order depends only on ``(seed, label)``.
+    replaced by the next. The order depends only on ``(seed, label, small_scores)``.
+
+    Parameters
+    ----------
+    label : str
+    seed : int
+    small_scores : bool
+        Draw only among the smaller half of the label's score files (at least 8 pieces), as
+        the ``tiny`` profile does: music21's parsing time grows with the file (a Beethoven
+        movement takes seconds, a chorale a tenth of one). Tunes of one abc collection share
+        a file and count as small when the collection is.
 
     Returns
     -------
@@ -107,6 +117,10 @@ def choose_pieces(label: str, seed: int) -> list:
     from .scores import list_pieces
 
     pieces = list_pieces(label)
+    if small_scores:
+        by_size = sorted(pieces, key=lambda p: (p.path.stat().st_size, p.id))
+        keep = {p.id for p in by_size[:max(8, (len(by_size) + 1) // 2)]}
+        pieces = [p for p in pieces if p.id in keep]
     order = _rng(seed, "draw", label).permutation(len(pieces))
     return [pieces[i] for i in order]
 
@@ -367,7 +381,8 @@ def write_dataset(out_dir, *, profile: str | Profile | None = None, seed: int = 
     min_seconds = min(prof.clip_seconds, seconds)
     params = {"composers_version": COMPOSERS_VERSION, "music21": MUSIC21_VERSION.split(".")[0],
               "profile": prof.name, "seed": int(seed), "sample_rate": SAMPLE_RATE, "labels": names,
-              "pieces_per_label": n_pieces, "seconds_per_piece": seconds, "min_seconds": min_seconds}
+              "pieces_per_label": n_pieces, "seconds_per_piece": seconds, "min_seconds": min_seconds,
+              "small_scores": bool(prof.composer_small_scores)}
     if _finished_with(out_dir, params):
         return out_dir
     if out_dir.exists() and not (out_dir / MARKER).is_file():
@@ -375,7 +390,8 @@ def write_dataset(out_dir, *, profile: str | Profile | None = None, seed: int = 
                                        for p in out_dir.iterdir()):
             raise MusiclibError(f"{out_dir}: exists and is not a composers dataset; "
                                 "choose another folder or remove it")
-    orders = {label: choose_pieces(label, int(seed)) for label in names}
+    small = bool(prof.composer_small_scores)
+    orders = {label: choose_pieces(label, int(seed), small_scores=small) for label in names}
     jobs = max(int(jobs), 1)
 
     def render(folder: Path) -> None:

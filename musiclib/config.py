@@ -21,6 +21,9 @@ Environment variables (all optional):
     checkout, else ``~/.cache/musiclib/build``.
 ``MUSICLIB_SEED``
     The seed every random step starts from (default 0).
+``MUSICLIB_SCORE_CACHE``
+    Where the composers dataset keeps the notes of the scores it parsed (default
+    ``<data dir>/cache/scores``); valid for any profile and seed, so one folder can serve many.
 
 Taught in ``notebooks/00_setup_and_data.ipynb``.
 """
@@ -42,6 +45,7 @@ ENV_DATASET = "MUSICLIB_DATASET"
 ENV_DATA_DIR = "MUSICLIB_DATA_DIR"
 ENV_BUILD_DIR = "MUSICLIB_BUILD_DIR"
 ENV_SEED = "MUSICLIB_SEED"
+ENV_SCORE_CACHE = "MUSICLIB_SCORE_CACHE"
 
 
 @dataclass(frozen=True)
@@ -84,6 +88,9 @@ class Profile:
         Pieces per label of the built-in composers dataset (fewer where a repertory has fewer).
     composer_seconds : float
         Seconds rendered of each piece (cut into clips of ``clip_seconds``).
+    composer_small_scores : bool
+        Draw the composers' pieces among the smaller half of each label's score files only
+        (quick to parse; the ``tiny`` profile).
     description : str
         One line for humans.
     """
@@ -102,6 +109,7 @@ class Profile:
     seconds_per_recording: float | None = None
     composer_pieces: int = 60
     composer_seconds: float = 120.0
+    composer_small_scores: bool = False
     description: str = ""
 
     def share_rule(self) -> str:
@@ -129,6 +137,7 @@ PROFILES: dict[str, Profile] = {
         seconds_per_recording=4.0,
         composer_pieces=4,
         composer_seconds=4.0,
+        composer_small_scores=True,
         description="unit tests: a handful of short clips, seconds per step",
     ),
     "fast": Profile(
@@ -246,6 +255,13 @@ class Settings:
     @property
     def cache_dir(self) -> Path:
         return self.data_dir / "cache"
+
+    @property
+    def score_cache_dir(self) -> Path:
+        """Notes of parsed scores (:func:`musiclib.scores.read_piece`): ``$MUSICLIB_SCORE_CACHE``
+        or ``<cache_dir>/scores``."""
+        env = os.environ.get(ENV_SCORE_CACHE, "").strip()
+        return Path(env).expanduser().resolve() if env else self.cache_dir / "scores"
 
     @property
     def dataset_name(self) -> str:

@@ -669,7 +669,7 @@ def composers(
     if seed is not None:
         s = s.replace(seed=seed)
     folder = Path(out_dir) if out_dir else s.composers_dir
-    comp.write_dataset(folder, profile=s.profile, seed=s.seed, cache_dir=s.cache_dir / "scores",
+    comp.write_dataset(folder, profile=s.profile, seed=s.seed, cache_dir=s.score_cache_dir,
                        jobs=jobs, progress=progress)
     ds = from_folder(folder, check=False, name="composers", kind="composers",
                      clip_seconds=s.profile.clip_seconds)

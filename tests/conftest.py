@@ -7,7 +7,16 @@ import matplotlib
 
 matplotlib.use("Agg")  # no display in tests; set here, not via MPLBACKEND, so nbmake kernels keep inline figures
 
+import os
+import tempfile
+
 import pytest
+
+# Parsed scores (the composers dataset) are valid for every test: one folder for the whole
+# session, inherited by the notebooks nbmake runs, so each score is parsed once per run.
+_SCORE_CACHE = None if os.environ.get("MUSICLIB_SCORE_CACHE") else tempfile.mkdtemp(prefix="musiclib-scores-")
+if _SCORE_CACHE:
+    os.environ["MUSICLIB_SCORE_CACHE"] = _SCORE_CACHE
 
 
 @pytest.fixture(autouse=True)
@@ -44,6 +53,10 @@ def pytest_collection_finish(session):
 
 
 def pytest_sessionfinish(session):
+    if _SCORE_CACHE:
+        import shutil
+
+        shutil.rmtree(_SCORE_CACHE, ignore_errors=True)
     runs = session.config.stash.get(_BACKGROUND, None)
     if runs is not None:
         import shutil
