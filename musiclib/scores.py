@@ -137,8 +137,11 @@ class Repertory:
         Performance tempo in quarter notes (of the notation as encoded) per minute, for
         scores with no metronome mark and no tempo word. The caller scales it per piece.
     tune_qpm : tuple of (str, float)
-        Tempi by tune type (the abc ``R:`` field, lower case), taking the place of
-        ``default_qpm`` for tunes of that type (Irish reels are much faster than airs).
+        Tempi by tune type, taking the place of ``default_qpm`` for tunes of that type (Irish
+        reels are much faster than airs). The type is the abc ``R:`` field (lower case) or,
+        for O'Neill's tunes without one, the section of the book the number falls in (airs
+        1-700, split by the ``N:`` tempo note into slow / moderate / lively; jigs 701-1115;
+        slip jigs -1175; reels -1555; hornpipes -1780; set dances -1800; marches -1850).
     """
 
     label: str
@@ -209,8 +212,9 @@ REPERTORIES: dict[str, Repertory] = {r.label: r for r in (
     Repertory(
         label="irish", title="O'Neill's Music of Ireland (1903 collection of 1850 tunes)",
         composers=("traditional", "Francis O'Neill (collector)"), period="collected c. 1900",
-        corpus="oneills1850/*.abc; a piece is one tune (X: number); a tune number found in "
-               "two files with the same title is kept once",
+        corpus="oneills1850/*.abc; a piece is one tune (X: number = O'Neill's number); "
+               "several files overlap or hold a second transcription of the same tunes: "
+               "a number is kept once (first file)",
         licence="No licence text; 'Z:' lines name the volunteer transcribers (Norbert Paap, "
                 "Henrik Norbeck, Bob Safranek, Trish O'Neil, ...). Covered by "
                 "corpus/license.txt only.",
@@ -219,7 +223,8 @@ REPERTORIES: dict[str, Repertory] = {r.label: r for r in (
                   ("double jig", 165.0), ("single jig", 165.0), ("slide", 180.0),
                   ("slipjig", 165.0), ("slip jig", 165.0), ("hop jig", 165.0),
                   ("polka", 200.0), ("long dance", 130.0), ("set dance", 130.0),
-                  ("march", 110.0), ("air", 72.0))),
+                  ("march", 110.0), ("set dance", 130.0), ("slow air", 60.0),
+                  ("air", 80.0), ("lively air", 112.0))),
     Repertory(
         label="german_folk", title="Essen folk-song collection, German-language songs",
         composers=("traditional",), period="collected 19th-20th century",
@@ -391,12 +396,12 @@ def _list_pieces(label: str, root: str) -> tuple[Piece, ...]:
     pieces, seen = [], set()
     for f in files:
         for number, title in _abc_tunes(rootp / f):
-            # O'Neill's files overlap at their edges (tune 550 is in two files): same number
-            # and same title is the same tune
+            # O'Neill's files overlap (tune 550 is in two files; 732-758 are there in two
+            # transcriptions): the number is O'Neill's, one number is one tune
             if label == "irish":
-                if (number, title.lower()) in seen:
+                if number in seen:
                     continue
-                seen.add((number, title.lower()))
+                seen.add(number)
             pieces.append(Piece(label, f, number))
     return tuple(sorted(pieces))
 
@@ -658,13 +663,39 @@ def _default_tempo(piece: Piece, default_qpm: float | None) -> tuple[str, float]
     if rep is None:
         return "musiclib", 100.0
     if rep.tune_qpm and piece.number is not None:
-        kind = _abc_header_field(piece.path, piece.number, "R")
-        if kind:
-            kind = kind.strip().lower()
-            for name, qpm in rep.tune_qpm:
-                if kind == name:
-                    return name, qpm
+        kind = _tune_kind(piece)
+        for name, qpm in rep.tune_qpm:
+            if kind == name:
+                return name, qpm
     return rep.label, rep.default_qpm
+
+
+# O'Neill's Music of Ireland, by section: (last number, tune type)
+_ONEILL_SECTIONS = ((700, "air"), (1115, "jig"), (1175, "slip jig"), (1555, "reel"),
+                    (1780, "hornpipe"), (1800, "set dance"), (1850, "march"))
+_SLOW_WORDS = ("slow", "tender", "feeling", "plaintive", "mournful", "sad", "lament")
+_LIVELY_WORDS = ("lively", "spirit", "animated", "brisk", "quick", "gay", "cheerful")
+
+
+def _tune_kind(piece: Piece) -> str | None:
+    """An abc tune's type: its ``R:`` field, else (O'Neill) its section of the book."""
+    kind = _abc_header_field(piece.path, piece.number, "R")
+    if kind and kind.strip():
+        return kind.strip().lower()
+    if piece.label != "irish" or piece.number is None:
+        return None
+    for last, name in _ONEILL_SECTIONS:
+        if piece.number <= last:
+            break
+    else:
+        return None
+    if name == "air":
+        note = (_abc_header_field(piece.path, piece.number, "N") or "").lower()
+        if any(w in note for w in _SLOW_WORDS):
+            return "slow air"
+        if any(w in note for w in _LIVELY_WORDS):
+            return "lively air"
+    return name
 
 
 def read_score_file(path: str | Path, *, number: int | None = None, label: str = "",

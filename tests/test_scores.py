@@ -145,6 +145,12 @@ def test_irish_tempo_by_tune_type():
     assert result.tempo == "default (reel): quarter = 200"
     assert scores.read_piece(reels[0], default_qpm=100).seconds == pytest.approx(
         2 * result.seconds)
+    # no R: field: the section of O'Neill's book, and for airs the N: tempo note
+    air = Piece("irish", "oneills1850/0001-0050.abc", 1)  # N: "Very slow"
+    assert scores._tune_kind(air) == "slow air"
+    assert scores._tune_kind(Piece("irish", "oneills1850/1376-1475.abc", 1400)) == "reel"
+    numbers = [p.number for p in scores.list_pieces("irish")]
+    assert len(numbers) == len(set(numbers))
 
 
 # ---------------------------------------------------------------------------------------
