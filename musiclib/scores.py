@@ -788,6 +788,8 @@ def _load(piece: Piece, path: Path, default_qpm: float | None) -> ScoreNotes | N
     if meta.get("format") != CACHE_FORMAT or meta.get("id") != piece.id \
             or notes.dtype != NOTE_DTYPE:
         return None
+    if meta.get("error"):  # a parse failure or a score without notes, kept too
+        raise ScoreError(piece.where, meta["error"])
     result = ScoreNotes(piece=piece, notes=notes, n_parts=int(meta["n_parts"]),
                         seconds=float(meta["seconds"]), tempo=meta["tempo"],
                         repeats=meta["repeats"], part_names=list(meta["part_names"]),
@@ -825,6 +827,7 @@ def read_piece(piece: Piece, *, cache_dir: str | Path | None = None,
     cache_dir : str or Path, optional
         Keep the notes in ``<cache_dir>/<music21 major.minor>/<safe id>.npz`` (written with
         :mod:`musiclib.safe_write`) and read them back next time: same result, no parsing.
+        A parse failure or a score without notes is kept too (the same ScoreError again).
     default_qpm : float, optional
         Quarter notes per minute for a score with no mark and no tempo word; default: the
         repertory's (:attr:`Repertory.default_qpm`, or the tune type's for Irish tunes). A
@@ -847,9 +850,27 @@ def read_piece(piece: Piece, *, cache_dir: str | Path | None = None,
         cached = _load(piece, path, default_qpm)
         if cached is not None:
             return cached
-    result = _read(piece, default_qpm)
+    try:
+        result = _read(piece, default_qpm)
+    except ScoreError as exc:
+        # what does not depend on the tempo is kept, so a bad score is parsed once too
+        if exc.reason.startswith(_CACHED_ERRORS):
+            _save_error(piece, exc.reason, path)
+        raise
     _save(result, path)
     return result
+
+
+_CACHED_ERRORS = ("parse failure", "no notes")
+
+
+def _save_error(piece: Piece, reason: str, path: Path) -> None:
+    from musiclib import safe_write
+
+    meta = {"format": CACHE_FORMAT, "music21": MUSIC21_VERSION, "id": piece.id,
+            "error": reason}
+    safe_write.write_file(path, lambda fh: np.savez(fh, notes=np.empty(0, NOTE_DTYPE),
+                                                    meta=np.array(json.dumps(meta))))
 
 
 # ---------------------------------------------------------------------------------------

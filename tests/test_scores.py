@@ -300,5 +300,6 @@ def test_catalogue_reports_errors(tmp_path, monkeypatch):
     assert scores.error_kind(frame["error"].tolist()[1]) == "parse failure"
     assert frame["seconds"][0] == pytest.approx(30.0) and np.isnan(frame["seconds"][1])
     again = scores.catalogue(["bach"], cache_dir=tmp_path / "cache")
-    assert again["cached"].tolist() == [True, False]
+    assert again["cached"].tolist() == [True, True]  # the parse failure is kept too
+    assert again["error"].tolist() == frame["error"].tolist()
     assert again["seconds"][0] == frame["seconds"][0]
