@@ -453,7 +453,8 @@ class ScoreNotes:
         ``"tempo word 'Presto': quarter = 176"``, ``"default (palestrina): quarter = 200"``,
         ``"default (reel): quarter = 200"`` or ``"default (given): quarter = 90"``.
     repeats : str
-        ``"expanded"`` or ``"as written: <why>"`` (e.g. ``"as written: no repeat marks"``).
+        ``"expanded"`` or ``"as written: <why>"`` (``"as written: no repeat marks"``; abc
+        tunes are never expanded: ``"as written: abc tune, looped by the dataset"``).
     part_names : list of str
         Names of the parts from the score (``"Soprano"``, ``"Violin I"``), ``"Part <n>"``
         where the score names none; length ``n_parts``.
@@ -751,7 +752,18 @@ def _read(piece: Piece, default_qpm: float | None) -> ScoreNotes:
     if score is None or not hasattr(score, "flatten"):
         raise ScoreError(piece.where, "parse failure: music21 returned no score")
     t1 = time.perf_counter()
-    score, repeats = _expand(score)
+    if path.suffix.lower() == ".abc":
+        # music21's expansion of abc repeats can run away (a 30 s jig became 37 min), and
+        # the dataset loops folk tunes and songs anyway
+        repeats = "as written: abc tune, looped by the dataset"
+    else:
+        written = float(score.highestTime)
+        expanded, repeats = _expand(score)
+        if repeats == "expanded" and float(expanded.highestTime) > 4 * written:
+            repeats = (f"as written: expansion {float(expanded.highestTime) / written:.1f} "
+                       f"times the written length")
+        else:
+            score = expanded
     result = _extract(score, piece, _default_tempo(piece, default_qpm))
     result.repeats = repeats
     result.parse_s, result.extract_s = t1 - t0, time.perf_counter() - t1
@@ -815,7 +827,8 @@ def read_piece(piece: Piece, *, cache_dir: str | Path | None = None,
     """The notes of one corpus piece, in seconds.
 
     Parses with music21 (an abc tune by its ``X:`` number), expands repeats where music21
-    can (else keeps the score as written and says why in ``repeats``), takes every part's
+    can (else keeps the score as written and says why in ``repeats``; abc tunes are kept as
+    written, the dataset loops them), takes every part's
     notes and chords (a chord is several notes), merges ties, drops grace notes, and times
     the notes from the score's metronome marks (a piecewise-constant tempo map), else from a
     tempo word at its start ("Allegro"), else from the default tempo.
