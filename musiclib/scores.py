@@ -137,8 +137,11 @@ class Repertory:
         Performance tempo in quarter notes (of the notation as encoded) per minute, for
         scores with no metronome mark and no tempo word. The caller scales it per piece.
     tune_qpm : tuple of (str, float)
-        Tempi by tune type (the abc ``R:`` field, lower case), taking the place of
-        ``default_qpm`` for tunes of that type (Irish reels are much faster than airs).
+        Tempi by tune type, taking the place of ``default_qpm`` for tunes of that type (Irish
+        reels are much faster than airs). The type is the abc ``R:`` field (lower case) or,
+        for O'Neill's tunes without one, the section of the book the number falls in (airs
+        1-700, split by the ``N:`` tempo note into slow / moderate / lively; jigs 701-1115;
+        slip jigs -1175; reels -1555; hornpipes -1780; set dances -1800; marches -1850).
     """
 
     label: str
@@ -209,8 +212,9 @@ REPERTORIES: dict[str, Repertory] = {r.label: r for r in (
     Repertory(
         label="irish", title="O'Neill's Music of Ireland (1903 collection of 1850 tunes)",
         composers=("traditional", "Francis O'Neill (collector)"), period="collected c. 1900",
-        corpus="oneills1850/*.abc; a piece is one tune (X: number); a tune number found in "
-               "two files with the same title is kept once",
+        corpus="oneills1850/*.abc; a piece is one tune (X: number = O'Neill's number); "
+               "several files overlap or hold a second transcription of the same tunes: "
+               "a number is kept once (first file)",
         licence="No licence text; 'Z:' lines name the volunteer transcribers (Norbert Paap, "
                 "Henrik Norbeck, Bob Safranek, Trish O'Neil, ...). Covered by "
                 "corpus/license.txt only.",
@@ -219,7 +223,8 @@ REPERTORIES: dict[str, Repertory] = {r.label: r for r in (
                   ("double jig", 165.0), ("single jig", 165.0), ("slide", 180.0),
                   ("slipjig", 165.0), ("slip jig", 165.0), ("hop jig", 165.0),
                   ("polka", 200.0), ("long dance", 130.0), ("set dance", 130.0),
-                  ("march", 110.0), ("air", 72.0))),
+                  ("march", 110.0), ("set dance", 130.0), ("slow air", 60.0),
+                  ("air", 80.0), ("lively air", 112.0))),
     Repertory(
         label="german_folk", title="Essen folk-song collection, German-language songs",
         composers=("traditional",), period="collected 19th-20th century",
@@ -391,12 +396,12 @@ def _list_pieces(label: str, root: str) -> tuple[Piece, ...]:
     pieces, seen = [], set()
     for f in files:
         for number, title in _abc_tunes(rootp / f):
-            # O'Neill's files overlap at their edges (tune 550 is in two files): same number
-            # and same title is the same tune
+            # O'Neill's files overlap (tune 550 is in two files; 732-758 are there in two
+            # transcriptions): the number is O'Neill's, one number is one tune
             if label == "irish":
-                if (number, title.lower()) in seen:
+                if number in seen:
                     continue
-                seen.add((number, title.lower()))
+                seen.add(number)
             pieces.append(Piece(label, f, number))
     return tuple(sorted(pieces))
 
@@ -448,7 +453,8 @@ class ScoreNotes:
         ``"tempo word 'Presto': quarter = 176"``, ``"default (palestrina): quarter = 200"``,
         ``"default (reel): quarter = 200"`` or ``"default (given): quarter = 90"``.
     repeats : str
-        ``"expanded"`` or ``"as written: <why>"`` (e.g. ``"as written: no repeat marks"``).
+        ``"expanded"`` or ``"as written: <why>"`` (``"as written: no repeat marks"``; abc
+        tunes are never expanded: ``"as written: abc tune, looped by the dataset"``).
     part_names : list of str
         Names of the parts from the score (``"Soprano"``, ``"Violin I"``), ``"Part <n>"``
         where the score names none; length ``n_parts``.
@@ -666,13 +672,39 @@ def _default_tempo(piece: Piece, default_qpm: float | None) -> tuple[str, float]
     if rep is None:
         return "musiclib", 100.0
     if rep.tune_qpm and piece.number is not None:
-        kind = _abc_header_field(piece.path, piece.number, "R")
-        if kind:
-            kind = kind.strip().lower()
-            for name, qpm in rep.tune_qpm:
-                if kind == name:
-                    return name, qpm
+        kind = _tune_kind(piece)
+        for name, qpm in rep.tune_qpm:
+            if kind == name:
+                return name, qpm
     return rep.label, rep.default_qpm
+
+
+# O'Neill's Music of Ireland, by section: (last number, tune type)
+_ONEILL_SECTIONS = ((700, "air"), (1115, "jig"), (1175, "slip jig"), (1555, "reel"),
+                    (1780, "hornpipe"), (1800, "set dance"), (1850, "march"))
+_SLOW_WORDS = ("slow", "tender", "feeling", "plaintive", "mournful", "sad", "lament")
+_LIVELY_WORDS = ("lively", "spirit", "animated", "brisk", "quick", "gay", "cheerful")
+
+
+def _tune_kind(piece: Piece) -> str | None:
+    """An abc tune's type: its ``R:`` field, else (O'Neill) its section of the book."""
+    kind = _abc_header_field(piece.path, piece.number, "R")
+    if kind and kind.strip():
+        return kind.strip().lower()
+    if piece.label != "irish" or piece.number is None:
+        return None
+    for last, name in _ONEILL_SECTIONS:
+        if piece.number <= last:
+            break
+    else:
+        return None
+    if name == "air":
+        note = (_abc_header_field(piece.path, piece.number, "N") or "").lower()
+        if any(w in note for w in _SLOW_WORDS):
+            return "slow air"
+        if any(w in note for w in _LIVELY_WORDS):
+            return "lively air"
+    return name
 
 
 def read_score_file(path: str | Path, *, number: int | None = None, label: str = "",
@@ -728,7 +760,18 @@ def _read(piece: Piece, default_qpm: float | None) -> ScoreNotes:
     if score is None or not hasattr(score, "flatten"):
         raise ScoreError(piece.where, "parse failure: music21 returned no score")
     t1 = time.perf_counter()
-    score, repeats = _expand(score)
+    if path.suffix.lower() == ".abc":
+        # music21's expansion of abc repeats can run away (a 30 s jig became 37 min), and
+        # the dataset loops folk tunes and songs anyway
+        repeats = "as written: abc tune, looped by the dataset"
+    else:
+        written = float(score.highestTime)
+        expanded, repeats = _expand(score)
+        if repeats == "expanded" and float(expanded.highestTime) > 4 * written:
+            repeats = (f"as written: expansion {float(expanded.highestTime) / written:.1f} "
+                       f"times the written length")
+        else:
+            score = expanded
     result = _extract(score, piece, _default_tempo(piece, default_qpm))
     result.repeats = repeats
     result.parse_s, result.extract_s = t1 - t0, time.perf_counter() - t1
@@ -765,6 +808,8 @@ def _load(piece: Piece, path: Path, default_qpm: float | None) -> ScoreNotes | N
     if meta.get("format") != CACHE_FORMAT or meta.get("id") != piece.id \
             or notes.dtype != NOTE_DTYPE:
         return None
+    if meta.get("error"):  # a parse failure or a score without notes, kept too
+        raise ScoreError(piece.where, meta["error"])
     result = ScoreNotes(piece=piece, notes=notes, n_parts=int(meta["n_parts"]),
                         seconds=float(meta["seconds"]), tempo=meta["tempo"],
                         repeats=meta["repeats"], part_names=list(meta["part_names"]),
@@ -790,7 +835,8 @@ def read_piece(piece: Piece, *, cache_dir: str | Path | None = None,
     """The notes of one corpus piece, in seconds.
 
     Parses with music21 (an abc tune by its ``X:`` number), expands repeats where music21
-    can (else keeps the score as written and says why in ``repeats``), takes every part's
+    can (else keeps the score as written and says why in ``repeats``; abc tunes are kept as
+    written, the dataset loops them), takes every part's
     notes and chords (a chord is several notes), merges ties, drops grace notes, and times
     the notes from the score's metronome marks (a piecewise-constant tempo map), else from a
     tempo word at its start ("Allegro"), else from the default tempo.
@@ -802,6 +848,7 @@ def read_piece(piece: Piece, *, cache_dir: str | Path | None = None,
     cache_dir : str or Path, optional
         Keep the notes in ``<cache_dir>/<music21 major.minor>/<safe id>.npz`` (written with
         :mod:`musiclib.safe_write`) and read them back next time: same result, no parsing.
+        A parse failure or a score without notes is kept too (the same ScoreError again).
     default_qpm : float, optional
         Quarter notes per minute for a score with no mark and no tempo word; default: the
         repertory's (:attr:`Repertory.default_qpm`, or the tune type's for Irish tunes). A
@@ -824,9 +871,27 @@ def read_piece(piece: Piece, *, cache_dir: str | Path | None = None,
         cached = _load(piece, path, default_qpm)
         if cached is not None:
             return cached
-    result = _read(piece, default_qpm)
+    try:
+        result = _read(piece, default_qpm)
+    except ScoreError as exc:
+        # what does not depend on the tempo is kept, so a bad score is parsed once too
+        if exc.reason.startswith(_CACHED_ERRORS):
+            _save_error(piece, exc.reason, path)
+        raise
     _save(result, path)
     return result
+
+
+_CACHED_ERRORS = ("parse failure", "no notes")
+
+
+def _save_error(piece: Piece, reason: str, path: Path) -> None:
+    from musiclib import safe_write
+
+    meta = {"format": CACHE_FORMAT, "music21": MUSIC21_VERSION, "id": piece.id,
+            "error": reason}
+    safe_write.write_file(path, lambda fh: np.savez(fh, notes=np.empty(0, NOTE_DTYPE),
+                                                    meta=np.array(json.dumps(meta))))
 
 
 # ---------------------------------------------------------------------------------------

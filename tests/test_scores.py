@@ -138,13 +138,19 @@ def test_essen_song_and_oneill_tune():
 
 
 def test_irish_tempo_by_tune_type():
-    reels = [p for p in scores.list_pieces("irish")
-             if scores._abc_header_field(p.path, p.number, "R") == "Reel"]
-    assert reels
+    reels = [Piece("irish", "oneills1850/1176-1275.abc", 1176)]
+    assert reels[0] in scores.list_pieces("irish")
+    assert scores._abc_header_field(reels[0].path, 1176, "R") == "Reel"
     result = scores.read_piece(reels[0])
     assert result.tempo == "default (reel): quarter = 200"
     assert scores.read_piece(reels[0], default_qpm=100).seconds == pytest.approx(
         2 * result.seconds)
+    # no R: field: the section of O'Neill's book, and for airs the N: tempo note
+    air = Piece("irish", "oneills1850/0001-0050.abc", 1)  # N: "Very slow"
+    assert scores._tune_kind(air) == "slow air"
+    assert scores._tune_kind(Piece("irish", "oneills1850/1376-1475.abc", 1400)) == "reel"
+    numbers = [p.number for p in scores.list_pieces("irish")]
+    assert len(numbers) == len(set(numbers))
 
 
 # ---------------------------------------------------------------------------------------
@@ -294,5 +300,6 @@ def test_catalogue_reports_errors(tmp_path, monkeypatch):
     assert scores.error_kind(frame["error"].tolist()[1]) == "parse failure"
     assert frame["seconds"][0] == pytest.approx(30.0) and np.isnan(frame["seconds"][1])
     again = scores.catalogue(["bach"], cache_dir=tmp_path / "cache")
-    assert again["cached"].tolist() == [True, False]
+    assert again["cached"].tolist() == [True, True]  # the parse failure is kept too
+    assert again["error"].tolist() == frame["error"].tolist()
     assert again["seconds"][0] == frame["seconds"][0]
