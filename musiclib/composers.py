@@ -317,7 +317,7 @@ def _make_one(piece, label: str, seconds: float, min_seconds: float, seed: int, 
                                              f"shorter than one clip ({min_seconds:g} s)"}
     rel = f"{label}/{safe_name(piece.id)}.wav"
     sf.write(str(Path(folder) / rel), y, SAMPLE_RATE, subtype="PCM_16", format="WAV")
-    return {"path": rel, "label": label, "piece": piece.id, "score": piece.corpus_path,
+    return {"path": rel, "label": label, "piece": piece.id, "group": piece.group, "score": piece.corpus_path,
             "number": piece.number, "n_parts": int(score.n_parts), "part_names": list(score.part_names),
             "piece_seconds": round(float(score.seconds), 3), "tempo": score.tempo,
             "repeats": score.repeats, **info}
@@ -470,7 +470,9 @@ class _AlreadyWritten(Exception):
 def manifest_extras(out_dir, manifest):
     """Add the composers columns to a manifest of ``out_dir``'s files.
 
-    ``piece`` (the group, a piece id), ``score`` (corpus path), ``number`` (tune in an abc
+    ``group`` becomes the piece's group (:attr:`musiclib.scores.Piece.group`: the piece, or a
+    Palestrina movement's mass), and the columns are added: ``piece`` (its id), ``score``
+    (corpus path), ``number`` (tune in an abc
     collection), ``score_offset_s`` (where the row starts in the score, seconds at the score's
     tempo), ``instruments`` (one per part, comma-separated) and ``licence``.
 
@@ -491,6 +493,7 @@ def manifest_extras(out_dir, manifest):
     by_path = {str((root / f["path"]).resolve()): f for f in meta["files"]}
     out = manifest.copy()
     rows = [by_path.get(str(Path(p).resolve()), {}) for p in out["path"]]
+    out["group"] = [r.get("group", g) for r, g in zip(rows, out["group"])]
     out["piece"] = [r.get("piece") for r in rows]
     out["score"] = [r.get("score") for r in rows]
     out["number"] = [r.get("number") for r in rows]

@@ -294,6 +294,20 @@ class Piece:
         return stem if self.number is None else f"{stem}#{self.number}"
 
     @property
+    def group(self) -> str:
+        """What a split must keep on one side: the piece, or for Palestrina its whole mass.
+
+        The Palestrina files are sections of movements of about 105 masses, named by the
+        mass's number (``Credo_72_a``, ``Credo_72_b``, ``Agnus_II_72``; files without a
+        number are one unnumbered mass), so ``"palestrina/mass_72"``. Every other piece is
+        its own group (its :attr:`id`).
+        """
+        if self.label == "palestrina" and self.corpus_path.startswith("palestrina/"):
+            number = re.search(r"_(\d+)", PurePosixPath(self.corpus_path).stem)
+            return f"palestrina/mass_{int(number.group(1)) if number else 'unnumbered'}"
+        return self.id
+
+    @property
     def safe_id(self) -> str:
         """:attr:`id` as a file name: ``/`` -> ``--``, ``#`` -> ``-x``, other characters
         outside ``[A-Za-z0-9._-]`` -> ``_`` (``"essenFolksong--han1-x12"``)."""

@@ -122,8 +122,11 @@ def test_loaded_clips_keep_their_piece_as_group(tiny):
     assert ds.kind == "composers" and len(ds.labels) == len(REPERTORIES)
     for col in ("piece", "score", "number", "score_offset_s", "instruments", "licence"):
         assert col in m
-    assert m["piece"].notna().all() and (m.groupby("group")["piece"].nunique() == 1).all()
-    assert m.groupby("piece")["group"].nunique().max() == 1
+    assert m["piece"].notna().all() and m.groupby("piece")["group"].nunique().max() == 1
+    mixed = m[m["label"] != "palestrina"]
+    assert (mixed.groupby("group")["piece"].nunique() == 1).all()  # elsewhere a group is a piece
+    masses = m.loc[m["label"] == "palestrina", "group"]
+    assert masses.str.fullmatch(r"palestrina/mass_(\d+|unnumbered)").all()
     from musiclib.splits import assign_splits
 
     split = assign_splits(m, seed=0)
@@ -167,6 +170,16 @@ def test_cli_info_describes_the_composers(tiny, capsys):
     assert cli.main(["dataset", "info", "composers", "--profile", "tiny", "--seed", "0", "-q"]) == 0
     text = capsys.readouterr().out
     assert "composers" in text and "bach" in text and "chinese_folk" in text
+
+
+def test_palestrina_sections_of_one_mass_share_a_group():
+    from musiclib.scores import Piece
+
+    groups = {Piece("palestrina", f"palestrina/{n}.krn").group
+              for n in ("Credo_72_a", "Credo_72_b", "Agnus_II_72", "Kyrie_72")}
+    assert groups == {"palestrina/mass_72"}
+    assert Piece("palestrina", "palestrina/Credo_a.krn").group == "palestrina/mass_unnumbered"
+    assert Piece("bach", "bach/bwv66.6.mxl").group == "bach/bwv66.6"
 
 
 def test_settings_know_the_built_in_name():
