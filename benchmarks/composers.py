@@ -13,6 +13,10 @@ rendering, since a dataset caches parsed notes):
 2. ``textures``: mixed four-part textures (a different instrument per part, as the dataset
    draws them): the chorale, and a dense string-quartet allegro (about 20 notes per second
    over the four parts).
+3. ``scores`` (skipped with ``--no-scores``): one real piece per label of the composers
+   dataset (the first the ``tiny`` profile draws with seed 0): music21's parse time (no
+   cache), then :func:`musiclib.composers.render_piece` of a ``--seconds`` excerpt exactly as
+   the dataset writer performs it, as a multiple of real time.
 
 Speed is the audio length divided by the median wall time of ``--repeats`` renders, as a
 multiple of real time ("strings: 312x real time"). Exits with status 1 when the mixed chorale
@@ -108,11 +112,35 @@ def _row(label: str, notes: np.ndarray, seconds: float, med: float, x: float) ->
           f"  {x:6.0f}x real time")
 
 
+def scores_section(secs: float, repeats: int) -> None:
+    """Parse (once, no cache) and render (median of ``repeats``) one piece per label."""
+    from musiclib import composers
+    from musiclib.scores import REPERTORIES, read_piece
+
+    print("== scores: one piece per label; parsing (music21) apart from rendering ==")
+    print(f"{'label':13s} {'piece':42s} {'parse':>7s} {'notes':>6s} {'render':>8s}  x real time")
+    for label, rep in REPERTORIES.items():
+        piece = composers.choose_pieces(label, 0, small_scores=True)[0]
+        t0 = time.perf_counter()
+        score = read_piece(piece)  # no cache_dir: music21 parses the file
+        parse_s = time.perf_counter() - t0
+        audio_s = [0.0]
+
+        def render(i, score=score, rep=rep):
+            y, _ = composers.render_piece(score, secs, seed=i, loops=rep.loops)
+            audio_s[0] = len(y) / SR
+
+        med, _ = speed(render, secs, repeats)
+        print(f"{label:13s} {piece.id[:42]:42s} {parse_s:6.2f}s {len(score.notes):6d} {med:7.3f}s"
+              f"  {audio_s[0] / med:6.0f}x")
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=30.0, help="excerpt length (s)")
     ap.add_argument("--repeats", type=int, default=5, help="renders per row (median)")
     ap.add_argument("--min-speed", type=float, default=50.0, help="required x real time")
+    ap.add_argument("--no-scores", action="store_true", help="skip the real scores (music21)")
     args = ap.parse_args(argv)
     if hasattr(os, "sched_setaffinity"):
         try:
@@ -144,7 +172,8 @@ def main(argv=None) -> int:
         if chorale_speed is None:
             chorale_speed = x
 
-    # == scores: parse time (music21), measured separately (the lead adds this section) ==
+    if not args.no_scores:
+        scores_section(secs, args.repeats)
 
     if chorale_speed < args.min_speed:
         print(f"FAIL: the mixed chorale renders at {chorale_speed:.0f}x real time, below the "
