@@ -916,7 +916,7 @@ CATALOGUE_COLUMNS = ("label", "id", "corpus_path", "number", "n_parts", "n_notes
 
 
 def catalogue(labels: Iterable[str] | None = None, *, cache_dir: str | Path | None = None,
-              progress: bool = False):
+              progress: bool = False, sample: int | None = None, seed: int = 0):
     """Every piece of some classes, read once: its length, or why it cannot be used.
 
     Parameters
@@ -927,11 +927,14 @@ def catalogue(labels: Iterable[str] | None = None, *, cache_dir: str | Path | No
         As :func:`read_piece`: with it, a second catalogue parses nothing.
     progress : bool
         Show progress (:func:`musiclib.progress.progress`).
+    sample : int, optional
+        Read at most this many pieces per label, drawn at random with ``seed`` (the big folk
+        collections hold thousands); None reads every piece.
 
     Returns
     -------
     pandas.DataFrame
-        One row per piece, columns :data:`CATALOGUE_COLUMNS`: ``label``, ``id``,
+        One row per piece read, columns :data:`CATALOGUE_COLUMNS`: ``label``, ``id``,
         ``corpus_path``, ``number`` (abc X number or <NA>), ``n_parts``, ``n_notes``,
         ``seconds`` (at the default tempo; NaN on error), ``tempo``, ``repeats``,
         ``parse_s`` / ``extract_s`` (seconds; NaN when cached or failed), ``cached``
@@ -942,7 +945,13 @@ def catalogue(labels: Iterable[str] | None = None, *, cache_dir: str | Path | No
     from musiclib.progress import progress as progress_bar
 
     labels = list(REPERTORIES) if labels is None else list(labels)
-    pieces = [p for label in labels for p in list_pieces(label)]
+    pieces = []
+    for label in labels:
+        listed = list_pieces(label)
+        if sample is not None and len(listed) > sample:
+            keep = np.random.default_rng([seed, len(listed)]).choice(len(listed), sample, replace=False)
+            listed = [listed[i] for i in sorted(keep)]
+        pieces += listed
     rows = []
     for piece in progress_bar(pieces, desc="scores", unit="piece", disable=not progress):
         cached = cache_dir is not None and cache_path(piece, cache_dir).is_file()
