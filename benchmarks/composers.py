@@ -108,7 +108,7 @@ def speed(fn, seconds: float, repeats: int) -> tuple[float, float]:
 
 
 def _row(label: str, notes: np.ndarray, seconds: float, med: float, x: float) -> None:
-    print(f"{label:28s} {len(notes):5d} notes  {seconds:5.1f} s audio  median {med:6.3f} s"
+    print(f"{label:38s} {len(notes):5d} notes  {seconds:5.1f} s audio  median {med:6.3f} s"
           f"  {x:6.0f}x real time")
 
 
@@ -161,6 +161,10 @@ def main(argv=None) -> int:
 
     print("== textures: a different instrument per part, with mix and room ==")
     pools = {"chorale (strings/organ/piano/voice)": (chorale, ("voice", "strings", "organ", "piano")),
+             "chorale (flute/reed/brass/accordion)":
+                 (chorale, ("flute", "reed", "brass", "accordion")),
+             "chorale (plucked/strings/voice/brass)":
+                 (chorale, ("plucked", "strings", "voice", "brass")),
              "chorale (slowest: 4 x piano)": (chorale, ("piano",) * 4),
              "quartet allegro (4 x strings)": (quartet, ("strings",) * 4),
              "quartet allegro (mixed)": (quartet, ("strings", "piano", "voice", "harpsichord"))}

@@ -1,21 +1,23 @@
-"""Instruments for rendering real scores: strings, organ, piano, voice, harpsichord, guitar.
+"""Instruments for rendering real scores: strings, organ, piano, voice, harpsichord, guitar,
+flute, reed, brass, accordion and plucked.
 
 The built-in *composers* dataset plays compositions from music21's corpus on these
 instruments (see ``/work/spec/composers_spec.md``). Every instrument renders one part, a numpy
 structured array of notes (:data:`NOTE_DTYPE`), note by note with vectorised numpy: each note's
 spectrum is one band-limited wavetable (built by :func:`musiclib.dsp.wavetable` for that pitch
 and velocity, cached within a part) read at the note's pitch, times an envelope; noises (bow,
-breath, chiff, hammer) are one filtered noise loop per part shaped by the sum of the notes'
-noise envelopes. No per-sample Python loop; a four-part chorale renders at about 100
+breath, chiff, hammer, tongue) are one filtered noise loop per part shaped by the sum of the
+notes' noise envelopes. No per-sample Python loop; a four-part chorale renders at about 100
 times real time on one core, room and mix included (``python benchmarks/composers.py``).
 
 The models, two sentences each:
 
 ``strings``
-    A bowed string section: a band-limited sawtooth-like harmonic spectrum (1/h) shaped by a
+    A bowed string: a band-limited sawtooth-like harmonic spectrum (1/h) shaped by a
     violin-family body (fixed resonances near 280, 460 and 550 Hz times a size factor, a broad
-    bridge hill near 2.5 kHz, a brightness low-pass that opens with velocity), played by two
-    slightly detuned oscillators. A slow bow attack (capped at a third of the note), vibrato
+    bridge hill near 2.5 kHz, a brightness low-pass that opens with velocity), played by
+    ``voices`` slightly detuned oscillators (1 solo, 2 desk, 3-4 a section with wider detune).
+    A slow bow attack (capped at a third of the note), vibrato
     that fades in after a delay, and a little band-passed bow noise that follows the note.
 ``organ``
     A pipe organ as additive drawbars: each registration (``principal``, ``flute``,
@@ -32,18 +34,50 @@ The models, two sentences each:
     bands), the hammer spectrum (a comb from the strike point times a roll-off) gets brighter
     with velocity, and a short low thump marks the hammer.
 ``voice``
-    A choir-like voice: a glottal-pulse-like harmonic source (roll-off ``h**-tilt``) filtered by
-    the five formants of a vowel (``a e i o u``, tenor values scaled by a voice-size factor),
-    sampled at each harmonic of the note. Two slightly detuned voices, delayed vibrato, a
+    A singer or a choir: a glottal-pulse-like harmonic source (roll-off ``h**-tilt``) filtered
+    by the five formants of a vowel (``a e i o u``, tenor values scaled by a voice-size factor,
+    blended with a second vowel by ``vowel_mix``), sampled at each harmonic of the note.
+    ``voices`` detuned voices (2 a duet, 3-4 a choir with wider detune), delayed vibrato, a
     soft attack and breath noise in the upper formant region.
 ``harpsichord`` and ``guitar``
     Plucked strings by the Karplus-Strong model (:func:`musiclib.dsp.karplus_strong`, the
     one :mod:`musiclib.synth` uses): the harpsichord plucked near the bridge (bright, long
     ring, a tone that hardly changes with velocity), the guitar further along the string with
     a darker pick that brightens when played louder.
+``flute``
+    An edge-tone flute (``kind``: ``flute``, ``recorder``, ``pan_flute``, ``shakuhachi``): a
+    nearly sinusoidal spectrum (harmonic h at ``brightness**(h-1)``, even harmonics weakened by
+    ``even``, brighter when blown harder), a soft attack and delayed vibrato. Breath noise in a
+    per-kind band follows the note, with a noisy chiff at its start (strong for the pan flute,
+    breathiest for the shakuhachi).
+``reed``
+    Reed instruments (``kind``: ``clarinet``, ``oboe``, ``bassoon``, ``saxophone``,
+    ``bagpipe``): a ``h**-tilt`` source, odd harmonics only below about 2 kHz for the clarinet
+    (``even``), times fixed resonances of the bore (the nasal formants of the double reeds:
+    oboe near 1.1 and 2.9 kHz, bassoon near 480 Hz and 1.2 kHz, a very bright chanter) and a
+    low-pass that opens with velocity. Per-kind vibrato (none for clarinet and bagpipe), a
+    quick attack and a little breath noise.
+``brass``
+    Lip-reed brass (``kind``: ``trumpet``, ``horn``, ``trombone``, ``tuba``; a trumpet may
+    carry a straight ``mute``): a harmonic spectrum under a steep low-pass whose cutoff
+    grows with velocity (louder = brighter), per kind from a dark horn or tuba to a bright
+    trumpet. Each note starts
+    on a darker spectrum that blooms into the full one (``bloom`` s) while its pitch rises from
+    a slight ``scoop`` below, with a tongued noise at the start.
+``accordion``
+    A free-reed instrument (``kind``: ``accordion``, ``musette``, ``bandoneon``): a bright
+    ``h**-tilt`` reed spectrum through a reed-chamber resonance, with an optional 4' reed an
+    octave up, played by 2 reeds slightly detuned (3 for the musette, one in tune, one sharp
+    and one flat by ``detune`` cents, the wide beating of the French musette). No vibrato; a
+    slow bellows ``swell`` modulates the part's amplitude.
+``plucked``
+    Other plucked strings by the same Karplus-Strong model (``kind``: ``harp`` plucked mid-string
+    with a soft finger and a long ring; ``banjo``, ``shamisen`` and ``koto`` plucked near the
+    bridge with a hard pick or plectrum, very bright, and decaying fast). Only the pluck
+    position, pick darkness, loss and decay differ from the harpsichord and guitar.
 
 Each instrument has *variants* (:func:`draw_variant`: brightness, attack, decay, vibrato,
-detune, vowel, registration ...), so that one instrument name covers many instruments.
+detune, vowel, registration, kind ...), so that one instrument name covers many instruments.
 Rendering is deterministic: the same notes, variant and generator state give the same array.
 
 Typical use (what the composers dataset does per piece)::
@@ -71,6 +105,7 @@ __all__ = [
     "INSTRUMENT_RANGES",
     "VOWELS",
     "REGISTRATIONS",
+    "KINDS",
     "make_notes",
     "draw_variant",
     "render_part",
@@ -86,7 +121,8 @@ NOTE_DTYPE = np.dtype([("part", "<i2"), ("start_s", "<f8"), ("duration_s", "<f8"
                        ("midi", "<f4"), ("velocity", "<f4")])
 
 #: Names of the instruments, in a fixed order.
-INSTRUMENTS: tuple[str, ...] = ("strings", "organ", "piano", "voice", "harpsichord", "guitar")
+INSTRUMENTS: tuple[str, ...] = ("strings", "organ", "piano", "voice", "harpsichord", "guitar",
+                                 "flute", "reed", "brass", "accordion", "plucked")
 
 #: Comfortable MIDI range (lowest, highest) of each instrument: what a part should fit into
 #: when an instrument is chosen for it. Rendering works outside it too.
@@ -97,6 +133,29 @@ INSTRUMENT_RANGES: dict[str, tuple[int, int]] = {
     "voice": (38, 81),  # bass D2 .. soprano A5
     "harpsichord": (29, 89),
     "guitar": (40, 88),
+    "flute": (55, 98),  # alto flute / shakuhachi G3 .. flute / recorder D7
+    "reed": (34, 91),  # bassoon Bb1 .. oboe / clarinet G6
+    "brass": (28, 82),  # tuba E1 .. trumpet Bb5
+    "accordion": (41, 93),
+    "plucked": (24, 96),  # harp C1 .. ; banjo / shamisen / koto sit inside
+}
+
+#: Kinds (the ``kind`` key of a variant) of the instruments that have them.
+KINDS: dict[str, tuple[str, ...]] = {
+    "flute": ("flute", "recorder", "pan_flute", "shakuhachi"),
+    "reed": ("clarinet", "oboe", "bassoon", "saxophone", "bagpipe"),
+    "brass": ("trumpet", "horn", "trombone", "tuba"),
+    "accordion": ("accordion", "musette", "bandoneon"),
+    "plucked": ("harp", "banjo", "shamisen", "koto"),
+}
+
+# reed bore / double-reed resonances: (centre Hz, bandwidth Hz, level) per kind
+_REED_FORMANTS = {
+    "clarinet": ((1500.0, 1200.0, 0.6),),
+    "oboe": ((1100.0, 450.0, 3.0), (2900.0, 900.0, 1.2)),
+    "bassoon": ((480.0, 220.0, 3.0), (1200.0, 500.0, 1.2)),
+    "saxophone": ((650.0, 400.0, 1.5), (1600.0, 900.0, 1.5)),
+    "bagpipe": ((1400.0, 700.0, 3.0), (3200.0, 1200.0, 1.5)),
 }
 
 #: Vowel formants (tenor): frequencies (Hz), levels (dB) and bandwidths (Hz) of F1..F5.
@@ -121,10 +180,13 @@ _DRAWBAR_HARMONICS = np.array([1, 2, 3, 4, 5, 6, 8])
 _TABLE_SIZE = 2048
 _MASK = _TABLE_SIZE - 1
 _RELEASE_S = {"strings": 0.15, "organ": 0.07, "piano": 0.18, "voice": 0.14,
-              "harpsichord": 0.06, "guitar": 0.06}
+              "harpsichord": 0.06, "guitar": 0.06, "flute": 0.1, "reed": 0.08, "brass": 0.1,
+              "accordion": 0.08, "plucked": 0.08}
+_PLUCKED = ("harpsichord", "guitar", "plucked")
 # level of each instrument: sustained parts at about the same RMS; plucks peak like them
 _GAIN = {"strings": 0.3, "organ": 0.25, "piano": 0.45, "voice": 0.3,
-         "harpsichord": 1.0, "guitar": 1.3}
+         "harpsichord": 1.0, "guitar": 1.3, "flute": 0.22, "reed": 0.22, "brass": 0.22,
+         "accordion": 0.3, "plucked": 1.1}
 _PIANO_BANDS = ((1, 5), (5, 11), (11, 10_000))  # partials [lo, hi)
 _PLUCK_MAX_S = 3.0
 
@@ -195,16 +257,27 @@ def draw_variant(name: str, rng: np.random.Generator) -> dict:
         ``tremulant_depth`` (0 = off); piano ``inharmonicity`` (B at middle C), ``decay``
         (aftersound time constant at middle C, s), ``prompt`` (fraction of the prompt
         sound), ``strike`` (hammer position as a fraction of the string), ``thump``; voice
-        ``vowel``, ``formant_shift``, ``tilt``, ``breath``; harpsichord / guitar
-        ``pluck_pos``, ``dark``, ``loss``, ``decay``.
+        ``vowel``, ``vowel2``, ``vowel_mix``, ``formant_shift``, ``tilt``, ``breath``;
+        strings and voice ``voices`` (oscillators, 1..4); harpsichord / guitar / plucked
+        ``pluck_pos``, ``dark``, ``loss``, ``decay``. The new families carry ``kind`` (one of
+        :data:`KINDS`): flute ``even``, ``breath``, ``chiff``, ``noise_band``; reed ``even``,
+        ``tilt``, ``formant_shift``, ``cutoff``, ``breath``; brass ``cutoff``, ``slope``,
+        ``bloom``, ``scoop``, ``mute``, ``breath``; accordion ``reeds``, ``tilt``, ``chamber``,
+        ``octave``, ``swell_rate``, ``swell_depth``.
     """
     name = _check_name(name)
     u = lambda lo, hi: float(rng.uniform(lo, hi))  # noqa: E731
     v: dict = {"instrument": name}
+    if name in KINDS:
+        v["kind"] = str(rng.choice(KINDS[name]))
     if name == "strings":
         v.update(brightness=u(0.7, 1.5), body=u(0.5, 1.15), attack=u(0.05, 0.16),
                  vibrato_rate=u(4.8, 6.5), vibrato_depth=u(8.0, 22.0),
                  vibrato_delay=u(0.12, 0.35), detune=u(2.0, 8.0), bow_noise=u(0.01, 0.04))
+        r = rng.random()  # solo 15 %, desk 55 %, section 30 %
+        v["voices"] = 1 if r < 0.15 else 2 if r < 0.7 else int(rng.integers(3, 5))
+        if v["voices"] >= 3:
+            v["detune"] = u(8.0, 16.0)  # spread of the section (cents)
     elif name == "organ":
         reg = str(rng.choice(sorted(REGISTRATIONS)))
         bars = np.clip(np.array(REGISTRATIONS[reg]) + rng.integers(-1, 2, 7), 0, 8)
@@ -222,10 +295,74 @@ def draw_variant(name: str, rng: np.random.Generator) -> dict:
                  tilt=u(1.0, 1.5), attack=u(0.05, 0.14), vibrato_rate=u(4.8, 6.2),
                  vibrato_depth=u(15.0, 40.0), vibrato_delay=u(0.15, 0.4), detune=u(3.0, 12.0),
                  breath=u(0.01, 0.05))
+        choir = rng.random() < 0.4
+        v.update(vowel2=str(rng.choice(sorted(VOWELS))),
+                 vowel_mix=u(0.2, 0.5) if choir else u(0.0, 0.2),
+                 voices=int(rng.integers(3, 5)) if choir else 2)
+        if choir:
+            v["detune"] = u(10.0, 20.0)
     elif name == "harpsichord":
         v.update(pluck_pos=u(0.05, 0.14), dark=u(0.05, 0.3), loss=u(0.08, 0.22), decay=u(2.0, 4.0))
-    else:  # guitar
+    elif name == "guitar":
         v.update(pluck_pos=u(0.12, 0.3), dark=u(0.6, 1.4), loss=u(0.3, 0.45), decay=u(1.2, 3.0))
+    elif name == "flute":
+        k = v["kind"]
+        lo = {"flute": 1000.0, "recorder": 1500.0, "pan_flute": 600.0, "shakuhachi": 400.0}[k]
+        v.update(noise_band=[lo * u(0.8, 1.25), lo * u(5.0, 7.0)])
+        if k == "flute":
+            v.update(brightness=u(0.12, 0.3), even=u(0.3, 0.7), attack=u(0.04, 0.1),
+                     breath=u(0.03, 0.08), chiff=u(0.0, 0.05), vibrato_rate=u(4.5, 6.0),
+                     vibrato_depth=u(10.0, 25.0), vibrato_delay=u(0.1, 0.3))
+        elif k == "recorder":
+            v.update(brightness=u(0.2, 0.35), even=u(0.15, 0.5), attack=u(0.015, 0.04),
+                     breath=u(0.01, 0.04), chiff=u(0.08, 0.2), vibrato_rate=u(4.5, 6.0),
+                     vibrato_depth=u(0.0, 8.0), vibrato_delay=u(0.2, 0.4))
+        elif k == "pan_flute":
+            v.update(brightness=u(0.06, 0.18), even=u(0.1, 0.4), attack=u(0.03, 0.08),
+                     breath=u(0.08, 0.16), chiff=u(0.15, 0.35), vibrato_rate=u(4.0, 5.5),
+                     vibrato_depth=u(4.0, 15.0), vibrato_delay=u(0.15, 0.35))
+        else:  # shakuhachi
+            v.update(brightness=u(0.1, 0.25), even=u(0.3, 0.8), attack=u(0.06, 0.15),
+                     breath=u(0.15, 0.3), chiff=u(0.05, 0.15), vibrato_rate=u(3.0, 5.0),
+                     vibrato_depth=u(15.0, 40.0), vibrato_delay=u(0.2, 0.5))
+    elif name == "reed":
+        k = v["kind"]
+        tilt, cutoff, vib, even = {"clarinet": ((0.8, 1.2), (2000, 3500), (0, 4), (0.05, 0.2)),
+                                   "oboe": ((0.4, 0.8), (3000, 5000), (8, 20), (0.7, 1.0)),
+                                   "bassoon": ((0.6, 1.0), (1500, 3000), (5, 15), (0.7, 1.0)),
+                                   "saxophone": ((0.5, 0.9), (2500, 4500), (10, 30), (0.7, 1.0)),
+                                   "bagpipe": ((0.2, 0.5), (4000, 7000), (0, 0), (0.8, 1.0))}[k]
+        v.update(tilt=u(*tilt), cutoff=u(*cutoff), even=u(*even), formant_shift=u(0.88, 1.12),
+                 attack=u(0.008, 0.02) if k == "bagpipe" else u(0.02, 0.06),
+                 vibrato_rate=u(4.5, 6.0), vibrato_depth=u(*vib), vibrato_delay=u(0.15, 0.4),
+                 breath=u(0.005, 0.03))
+    elif name == "brass":
+        k = v["kind"]
+        cutoff, attack = {"trumpet": ((1400, 2200), (0.015, 0.035)),
+                          "horn": ((500, 850), (0.03, 0.07)),
+                          "trombone": ((800, 1300), (0.02, 0.05)),
+                          "tuba": ((300, 550), (0.04, 0.08))}[k]
+        v.update(cutoff=u(*cutoff), slope=u(2.0, 4.0), attack=u(*attack), bloom=u(0.02, 0.08),
+                 scoop=u(10.0, 40.0), breath=u(0.005, 0.02),
+                 mute=float(k == "trumpet" and rng.random() < 0.3),
+                 vibrato_rate=u(4.5, 6.0),
+                 vibrato_depth=0.0 if k in ("horn", "tuba") else u(0.0, 12.0),
+                 vibrato_delay=u(0.2, 0.5))
+    elif name == "accordion":
+        k = v["kind"]
+        v.update(reeds=3 if k == "musette" else 2,
+                 detune={"accordion": u(1.0, 6.0), "musette": u(12.0, 30.0),
+                         "bandoneon": u(0.5, 3.0)}[k],
+                 tilt=u(1.0, 1.4) if k == "bandoneon" else u(0.6, 1.0),
+                 chamber=u(800.0, 2000.0), octave=u(0.3, 0.8) if rng.random() < 0.3 else 0.0,
+                 attack=u(0.02, 0.08), swell_rate=u(0.15, 0.5), swell_depth=u(0.05, 0.2),
+                 breath=u(0.005, 0.02))
+    else:  # plucked
+        lo_hi = {"harp": ((0.25, 0.5), (0.8, 1.5), (0.3, 0.45), (2.5, 5.0)),
+                 "banjo": ((0.06, 0.12), (0.02, 0.15), (0.1, 0.25), (0.3, 0.7)),
+                 "shamisen": ((0.04, 0.1), (0.0, 0.1), (0.05, 0.15), (0.4, 0.9)),
+                 "koto": ((0.08, 0.2), (0.2, 0.6), (0.2, 0.35), (1.0, 2.0))}[v["kind"]]
+        v.update({key: u(*r) for key, r in zip(("pluck_pos", "dark", "loss", "decay"), lo_hi)})
     return v
 
 
@@ -296,6 +433,24 @@ def _two_voices(tab, phase: np.ndarray, detune_cents: float, rng) -> np.ndarray:
     return 0.5 * (_read(tab, phase) + _read(tab, phase * c + rng.random()))
 
 
+def _voices(tab, phase: np.ndarray, detune_cents: float, k: int, rng) -> np.ndarray:
+    """``k`` oscillators spread evenly over ``detune_cents`` (same vibrato), at the RMS of
+    :func:`_two_voices` (``k = 2`` is exactly it)."""
+    if k == 2:
+        return _two_voices(tab, phase, detune_cents, rng)
+    if k <= 1:
+        return _read(tab, phase) * np.sqrt(0.5)
+    out = _read(tab, phase)
+    for c in np.linspace(-0.5, 0.5, k)[1:] * detune_cents:
+        out += _read(tab, phase * 2.0 ** (c / 1200.0) + rng.random())
+    out *= 1.0 / np.sqrt(2.0 * k)
+    return out
+
+
+def _lowpass(f, fc, order=2.0):
+    return 1.0 / np.sqrt(1.0 + (f / fc) ** (2.0 * order))
+
+
 def _lorentz(f, fc, bw):
     return 1.0 / np.sqrt(1.0 + ((f - fc) / (0.5 * bw)) ** 2)
 
@@ -341,7 +496,7 @@ def _strings(p: _Part, midi, n, n_gate, vel):
     v, sr = p.v, p.sr
     f0 = float(midi_hz(midi))
     tab = p.tables(midi, vel, lambda f, vv: _strings_table(p, f, vv))
-    tone = _two_voices(tab, _phase(f0, n, sr, p.rng, v), v["detune"], p.rng)
+    tone = _voices(tab, _phase(f0, n, sr, p.rng, v), v["detune"], v.get("voices", 2), p.rng)
     n_att = int(min(v["attack"], n_gate / sr / 3.0) * sr)  # fast notes: a shorter bow attack
     env = _envelope(n, max(n_att, int(0.012 * sr)), n_gate, int(_RELEASE_S["strings"] * sr))
     noise = env * (v["bow_noise"] * (0.5 + vel))
@@ -429,10 +584,17 @@ def _voice_table(p: _Part, f0: float, vel: float):
     v, sr = p.v, p.sr
     h = np.arange(1, _n_harmonics(f0, sr, 1.06) + 1)
     f = h * f0
-    freqs, levels, bws = VOWELS[v["vowel"]]
     s = v["formant_shift"]
-    filt = 0.01 + sum(10.0 ** (lv / 20.0) * _lorentz(f, fc * s, bw * s)
-                      for fc, lv, bw in zip(freqs, levels, bws))
+
+    def formants(vowel):
+        freqs, levels, bws = VOWELS[vowel]
+        return sum(10.0 ** (lv / 20.0) * _lorentz(f, fc * s, bw * s)
+                   for fc, lv, bw in zip(freqs, levels, bws))
+
+    m = v.get("vowel_mix", 0.0)
+    filt = 0.01 + (1.0 - m) * formants(v["vowel"])
+    if m > 0:
+        filt = filt + m * formants(v["vowel2"])
     return _table(filt / h ** (v["tilt"] - 0.3 * vel))
 
 
@@ -440,7 +602,7 @@ def _voice(p: _Part, midi, n, n_gate, vel):
     v, sr = p.v, p.sr
     f0 = float(midi_hz(midi))
     tab = p.tables(midi, vel, lambda f, vv: _voice_table(p, f, vv))
-    tone = _two_voices(tab, _phase(f0, n, sr, p.rng, v), v["detune"], p.rng)
+    tone = _voices(tab, _phase(f0, n, sr, p.rng, v), v["detune"], v.get("voices", 2), p.rng)
     n_att = int(min(v["attack"], n_gate / sr / 3.0) * sr)
     env = _envelope(n, max(n_att, int(0.015 * sr)), n_gate, int(_RELEASE_S["voice"] * sr))
     return tone * env, env * v["breath"]
@@ -458,11 +620,124 @@ def _pluck(p: _Part, midi, n, n_gate, vel):
     return y[:n], None
 
 
+def _sustain_env(p: _Part, n, n_gate, floor_s=0.01):
+    """Attack (at most a third of the note, at least ``floor_s``), hold, release."""
+    sr = p.sr
+    n_att = int(min(p.v["attack"], n_gate / sr / 3.0) * sr)
+    return _envelope(n, max(n_att, int(floor_s * sr)), n_gate, int(_RELEASE_S[p.name] * sr))
+
+
+def _burst(noise, level, tau_s, sr):
+    """Add an exponentially decaying burst (chiff, tonguing) to a note's noise envelope."""
+    k = min(len(noise), int(5 * tau_s * sr))
+    noise[:k] += level * np.exp(-np.arange(k) / (tau_s * sr))
+    return noise
+
+
+def _flute_table(p: _Part, f0: float, vel: float):
+    v = p.v
+    h = np.arange(1, _n_harmonics(f0, p.sr, 1.03) + 1)
+    a = (v["brightness"] * (0.6 + 0.8 * vel)) ** (h - 1.0)  # blown harder: more overtones
+    a[1::2] *= v["even"]
+    return _table(a)
+
+
+def _flute(p: _Part, midi, n, n_gate, vel):
+    v, sr = p.v, p.sr
+    f0 = float(midi_hz(midi))
+    tab = p.tables(midi, vel, lambda f, vv: _flute_table(p, f, vv))
+    env = _sustain_env(p, n, n_gate)
+    tone = _read(tab, _phase(f0, n, sr, p.rng, v))
+    return tone * env, _burst(env * v["breath"], v["chiff"], 0.015, sr)
+
+
+def _reed_table(p: _Part, f0: float, vel: float):
+    v = p.v
+    h = np.arange(1, _n_harmonics(f0, p.sr, 1.02) + 1)
+    f = h * f0
+    s = v["formant_shift"]
+    a = h ** -v["tilt"] * _lowpass(f, v["cutoff"] * (0.45 + 0.8 * vel), 2.0)
+    a[1::2] *= np.where(f[1::2] < 2000.0 * s, v["even"], 1.0)  # a cylinder's odd harmonics
+    a *= 0.3 + sum(g * _lorentz(f, fc * s, bw * s) for fc, bw, g in _REED_FORMANTS[v["kind"]])
+    return _table(a)
+
+
+def _reed(p: _Part, midi, n, n_gate, vel):
+    v, sr = p.v, p.sr
+    f0 = float(midi_hz(midi))
+    tab = p.tables(midi, vel, lambda f, vv: _reed_table(p, f, vv))
+    env = _sustain_env(p, n, n_gate, 0.006)
+    tone = _read(tab, _phase(f0, n, sr, p.rng, v))
+    return tone * env, _burst(env * v["breath"], 3 * v["breath"], 0.01, sr)
+
+
+def _brass_tables(p: _Part, f0: float, vel: float):
+    """(attack spectrum, full spectrum): the cutoff grows with velocity; the attack's is lower."""
+    v = p.v
+    h = np.arange(1, _n_harmonics(f0, p.sr, 1.03) + 1)
+    f = h * f0
+    fc = v["cutoff"] * (0.3 + 0.9 * vel)
+    base = h ** -0.3
+    if v.get("mute", 0.0) > 0:  # a straight mute: weak low partials, a nasal peak
+        x = (f / 900.0) ** 2
+        base = base * x / (1.0 + x) * (1.0 + 2.0 * _lorentz(f, 1800.0, 900.0))
+    return (_table(base * _lowpass(f, 0.35 * fc, v["slope"])),
+            _table(base * _lowpass(f, fc, v["slope"])))
+
+
+def _brass(p: _Part, midi, n, n_gate, vel):
+    v, sr = p.v, p.sr
+    f0 = float(midi_hz(midi))
+    dark, bright = p.tables(midi, vel, lambda f, vv: _brass_tables(p, f, vv))
+    phase = _phase(f0, n, sr, p.rng, v)
+    tau = 0.025  # the lips settle: the pitch rises from `scoop` cents below
+    k = min(n, int(6 * tau * sr))
+    t = np.arange(k) / sr
+    phase[:k] -= f0 * np.log(2.0) * v["scoop"] / 1200.0 * tau * (1.0 - np.exp(-t / tau))
+    phase[k:] -= f0 * np.log(2.0) * v["scoop"] / 1200.0 * tau
+    tone = _read(bright, phase)
+    lag = v["bloom"] * (1.3 - 0.6 * vel)  # louder: a faster bloom
+    k = min(n, int(5 * lag * sr))
+    if k > 0:
+        x = np.exp(-np.arange(k) / (lag * sr))
+        tone[:k] += x * (_read(dark, phase[:k]) - tone[:k])
+    env = _sustain_env(p, n, n_gate, 0.008)
+    # hardly any steady breath in brass: mostly the tongue's noise at the start
+    return tone * env, _burst(env * (0.2 * v["breath"]), 6 * v["breath"], 0.012, sr)
+
+
+def _accordion_table(p: _Part, f0: float, vel: float):
+    v = p.v
+    h = np.arange(1, _n_harmonics(f0, p.sr, 1.03) + 1)
+    f = h * f0
+    a = h ** -(v["tilt"] - 0.3 * vel) * (0.5 + _lorentz(f, v["chamber"], 0.8 * v["chamber"]))
+    a *= _lowpass(f, 5000.0, 1.0)
+    if v["octave"] > 0:  # a 4' reed: the even harmonics, an octave up
+        a[1::2] += v["octave"] * a[:len(a) // 2]
+    return _table(a)
+
+
+def _accordion(p: _Part, midi, n, n_gate, vel):
+    v, sr = p.v, p.sr
+    f0 = float(midi_hz(midi))
+    tab = p.tables(midi, vel, lambda f, vv: _accordion_table(p, f, vv))
+    phase = _phase(f0, n, sr, p.rng, None)
+    if v["reeds"] >= 3:  # musette: one reed in tune, one sharp, one flat
+        tone = _voices(tab, phase, 2.0 * v["detune"], 3, p.rng)
+    else:
+        tone = _two_voices(tab, phase, v["detune"], p.rng)
+    env = _sustain_env(p, n, n_gate)
+    return tone * env, env * v["breath"]
+
+
 _RENDER = {"strings": _strings, "organ": _organ, "piano": _piano, "voice": _voice,
-           "harpsichord": _pluck, "guitar": _pluck}
-# noise colour of each instrument: band (Hz) of the part's noise loop
+           "harpsichord": _pluck, "guitar": _pluck, "flute": _flute, "reed": _reed,
+           "brass": _brass, "accordion": _accordion, "plucked": _pluck}
+# noise colour of each instrument: band (Hz) of the part's noise loop (a variant's
+# ``noise_band`` overrides it)
 _NOISE_BAND = {"strings": (2000.0, 7000.0), "organ": (800.0, 5000.0), "piano": (40.0, 600.0),
-               "voice": (1500.0, 6000.0)}
+               "voice": (1500.0, 6000.0), "reed": (1200.0, 6000.0), "brass": (400.0, 4000.0),
+               "accordion": (1000.0, 5000.0), "flute": (1000.0, 7000.0)}
 
 
 def _noise_loop(band, n, sr, rng) -> np.ndarray:
@@ -554,7 +829,7 @@ def render_part(notes: np.ndarray, name: str, variant: dict, *, sr: int, n_sampl
         return out.astype(np.float32)
     part = _Part(name, variant, sr, rng)
     render = _RENDER[name]
-    band = _NOISE_BAND.get(name)
+    band = tuple(variant["noise_band"]) if "noise_band" in variant else _NOISE_BAND.get(name)
     noise_env = np.zeros(n_samples) if band else None
     n_rel = int(_RELEASE_S[name] * sr)
     gain = _GAIN[name]
@@ -567,7 +842,7 @@ def render_part(notes: np.ndarray, name: str, variant: dict, *, sr: int, n_sampl
         n_total = n_gate + n_rel
         if name == "piano":
             n_total = min(n_total, int(_piano_length(part, midi) * sr))
-        elif name in ("harpsichord", "guitar"):
+        elif name in _PLUCKED:
             n_total = min(n_total, int(_PLUCK_MAX_S * sr))
         if i0 + n_total <= 0:
             continue
@@ -582,6 +857,9 @@ def render_part(notes: np.ndarray, name: str, variant: dict, *, sr: int, n_sampl
     if name == "organ" and variant["tremulant_depth"] > 0:
         t = np.arange(n_samples) * (2 * np.pi * variant["tremulant_rate"] / sr)
         out *= 1.0 + variant["tremulant_depth"] * np.sin(t + rng.random() * 6.28)
+    if name == "accordion" and variant["swell_depth"] > 0:  # the bellows
+        t = np.arange(n_samples) * (2 * np.pi * variant["swell_rate"] / sr)
+        out *= 1.0 + variant["swell_depth"] * np.sin(t + rng.random() * 6.28)
     return out.astype(np.float32)
 
 
