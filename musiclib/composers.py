@@ -61,7 +61,7 @@ __all__ = [
     "manifest_extras",
 ]
 
-COMPOSERS_VERSION = 1  # bump whenever the audio a seed produces changes
+COMPOSERS_VERSION = 2  # bump whenever the audio a seed produces changes
 MARKER = "composers.json"
 
 TEMPO_SCALE = (0.9, 1.1)
