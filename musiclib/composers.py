@@ -277,25 +277,16 @@ def render_piece(score, seconds: float, *, seed: int, loops: bool, sr: int = SAM
 
 
 def read_marker(out_dir) -> dict | None:
-    """The ``composers.json`` of a complete dataset folder, or None."""
-    path = Path(out_dir) / MARKER
-    try:
-        with open(path, encoding="utf-8") as f:
-            return json.load(f)
-    except (OSError, ValueError):
-        return None
+    """The ``composers.json`` of a dataset folder, or None."""
+    return safe_write.read_marker(out_dir, MARKER)
 
 
 def is_complete(out_dir) -> bool:
-    """Whether ``out_dir`` holds a complete composers dataset: its marker and every file it lists."""
-    meta = read_marker(out_dir)
-    if not meta or "files" not in meta:
+    """Whether ``out_dir`` holds a finished composers dataset of this :data:`COMPOSERS_VERSION`:
+    its marker (written last) and every file it lists (:func:`musiclib.safe_write.is_finished`)."""
+    if not safe_write.is_finished(out_dir, MARKER):
         return False
-    return all((Path(out_dir) / f["path"]).is_file() for f in meta["files"])
-
-
-def _finished_with(out_dir: Path, params: dict) -> bool:
-    return is_complete(out_dir) and read_marker(out_dir).get("params") == params
+    return read_marker(out_dir).get("composers_version") == COMPOSERS_VERSION
 
 
 def _make_one(piece, label: str, seconds: float, min_seconds: float, seed: int, loops: bool,
@@ -383,7 +374,7 @@ def write_dataset(out_dir, *, profile: str | Profile | None = None, seed: int = 
               "profile": prof.name, "seed": int(seed), "sample_rate": SAMPLE_RATE, "labels": names,
               "pieces_per_label": n_pieces, "seconds_per_piece": seconds, "min_seconds": min_seconds,
               "small_scores": bool(prof.composer_small_scores)}
-    if _finished_with(out_dir, params):
+    if safe_write.is_finished(out_dir, MARKER, params=params):
         return out_dir
     if out_dir.exists() and not (out_dir / MARKER).is_file():
         if not out_dir.is_dir() or any(p.name not in REPERTORIES and not p.name.startswith(".")
@@ -450,21 +441,9 @@ def write_dataset(out_dir, *, profile: str | Profile | None = None, seed: int = 
         }
         with open(folder / MARKER, "w", encoding="utf-8") as f:
             json.dump(meta, f, indent=1)
-        if _finished_with(out_dir, params):
-            raise _AlreadyWritten
 
-    try:
-        safe_write.replace_folder(out_dir, render)
-    except _AlreadyWritten:
-        pass
-    except OSError:
-        if not _finished_with(out_dir, params):
-            raise
+    safe_write.build_folder(out_dir, render, marker=MARKER, params=params)
     return out_dir
-
-
-class _AlreadyWritten(Exception):
-    """Another process finished the same dataset first: keep its copy."""
 
 
 def manifest_extras(out_dir, manifest):

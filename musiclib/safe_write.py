@@ -258,13 +258,85 @@ def replace_folder(folder: str | os.PathLike, fill: Callable[[Path], object]) ->
     return folder
 
 
+# ---------------------------------------------------------------------------------------
+# Folders that carry a marker: the built-in datasets
+
+
+def read_marker(folder: str | os.PathLike, name: str) -> dict | None:
+    """The JSON marker a finished folder carries (written last), or None if it has none.
+
+    A marker is a JSON object with ``params`` (what the folder was built from) and ``files``
+    (the files it holds: relative paths, or objects with a ``path``).
+    """
+    try:
+        with open(Path(folder) / name, encoding="utf-8") as f:
+            meta = json.load(f)
+    except (OSError, ValueError):
+        return None
+    return meta if isinstance(meta, dict) and "params" in meta else None
+
+
+def is_finished(folder: str | os.PathLike, name: str, *, params: dict | None = None) -> bool:
+    """Whether ``folder`` holds a finished build: its marker ``name`` and every file it lists.
+
+    A writer killed in the middle of :func:`replace_folder` is undone first
+    (:func:`recover_folder`). With ``params``, the marker's must equal them.
+    """
+    folder = Path(folder)
+    recover_folder(folder)
+    meta = read_marker(folder, name)
+    if meta is None or (params is not None and meta["params"] != params):
+        return False
+    return all((folder / (f if isinstance(f, str) else f["path"])).is_file() for f in meta.get("files", []))
+
+
+class _FinishedByAnother(Exception):
+    """Raised inside a build when another process finished the same folder first."""
+
+
+def build_folder(folder: str | os.PathLike, fill: Callable[[Path], object], *, marker: str,
+                 params: dict) -> bool:
+    """Build ``folder`` with ``fill`` (which writes the marker last) unless it is finished.
+
+    Nothing happens when ``folder`` already holds a finished build of ``params``
+    (:func:`is_finished`). Otherwise the folder is built under a temporary name and put in
+    place (:func:`replace_folder`); if another process finishes the same build meanwhile,
+    its copy is kept and ours is dropped.
+
+    Returns
+    -------
+    bool
+        True when this call built the folder.
+    """
+    if is_finished(folder, marker, params=params):  # or by an earlier call of this process
+        return False
+
+    def fill_unless_finished(tmp: Path) -> None:
+        fill(tmp)
+        if is_finished(folder, marker, params=params):
+            raise _FinishedByAnother  # keep theirs: nothing to swap
+
+    try:
+        replace_folder(folder, fill_unless_finished)
+    except _FinishedByAnother:
+        return False
+    except OSError:
+        if not is_finished(folder, marker, params=params):
+            raise
+        return False
+    return True
+
+
 __all__ = [
     "HOST",
     "STALE_AFTER_S",
     "TMP_MARK",
+    "build_folder",
     "clean_stale",
     "is_abandoned",
+    "is_finished",
     "pid_alive",
+    "read_marker",
     "recover_folder",
     "replace_folder",
     "temporary_file",

@@ -836,20 +836,12 @@ def _write_one(path: str, style: str, seconds: float, seed: int, index: int, kin
     sf.write(path, y, SAMPLE_RATE, subtype="PCM_16", format="WAV")
 
 
-def _read_marker(out_dir: Path) -> dict | None:
-    try:
-        with open(out_dir / MARKER, encoding="utf-8") as f:
-            meta = json.load(f)
-    except (OSError, ValueError):
-        return None
-    return meta if isinstance(meta, dict) and "params" in meta else None
-
-
 def is_complete(out_dir) -> bool:
     """Whether ``out_dir`` holds a finished synthetic dataset.
 
     A dataset is finished when its ``synth.json`` marker (written last) is readable, comes
-    from this :data:`SYNTH_VERSION`, and every file it lists is present.
+    from this :data:`SYNTH_VERSION`, and every file it lists is present
+    (:func:`musiclib.safe_write.is_finished`).
 
     Parameters
     ----------
@@ -861,21 +853,9 @@ def is_complete(out_dir) -> bool:
 
     Taught in ``notebooks/00_setup_and_data.ipynb``.
     """
-    out_dir = Path(out_dir)
-    safe_write.recover_folder(out_dir)  # undo what a writer killed mid-swap left
-    meta = _read_marker(out_dir)
-    if meta is None or meta.get("synth_version") != SYNTH_VERSION:
+    if not safe_write.is_finished(out_dir, MARKER):
         return False
-    return all((out_dir / f).is_file() for f in meta.get("files", []))
-
-
-class _AlreadyWritten(Exception):
-    """Raised inside the render when another process finished the same dataset first."""
-
-
-def _finished_by_another(out_dir: Path, params: dict) -> bool:
-    """Whether ``out_dir`` now holds a complete dataset with exactly these parameters."""
-    return is_complete(out_dir) and _read_marker(out_dir)["params"] == params
+    return safe_write.read_marker(out_dir, MARKER).get("synth_version") == SYNTH_VERSION
 
 
 def _positive_int(name, value, *, allow_zero=False):
@@ -977,7 +957,7 @@ def write_dataset(out_dir, *, profile: str | Profile | None = None, seed: int = 
         "imbalance": imbalance, "styles": names,
         "long_recordings_per_style": n_long, "long_recording_seconds": long_secs,
     }
-    if _finished_by_another(out_dir, params):  # or by an earlier call of this process
+    if safe_write.is_finished(out_dir, MARKER, params=params):  # or by an earlier call of this process
         return out_dir
     if out_dir.exists() and not (out_dir / MARKER).is_file():
         if not out_dir.is_dir() or any(p.name not in STYLES and not p.name.startswith(".")
@@ -1020,14 +1000,6 @@ def write_dataset(out_dir, *, profile: str | Profile | None = None, seed: int = 
         }
         with open(folder / MARKER, "w", encoding="utf-8") as f:
             json.dump(meta, f, indent=1)
-        if _finished_by_another(out_dir, params):
-            raise _AlreadyWritten  # keep theirs: nothing to swap
 
-    try:
-        safe_write.replace_folder(out_dir, render)
-    except _AlreadyWritten:
-        pass
-    except OSError:
-        if not _finished_by_another(out_dir, params):
-            raise
+    safe_write.build_folder(out_dir, render, marker=MARKER, params=params)
     return out_dir

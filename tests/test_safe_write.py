@@ -1,5 +1,6 @@
 """musiclib.safe_write: a writer killed at any step leaves the old content or the new, never neither."""
 
+import json
 import os
 import signal
 import subprocess
@@ -137,3 +138,39 @@ def test_temporary_file_renames_on_success_and_removes_on_error(tmp_path):
             raise RuntimeError("disk full")
     assert target.read_bytes() == b"new"
     assert sorted(p.name for p in target.parent.iterdir()) == ["x.bin"]
+
+
+# ------------------------------------------------------------------ folders with a marker
+
+
+def _fill_with(params, text="mine"):
+    def fill(folder):
+        (folder / "a.txt").write_text(text)
+        (folder / "done.json").write_text(json.dumps({"params": params, "files": ["a.txt"]}))
+    return fill
+
+
+def test_build_folder_builds_once_and_keeps_a_finished_build(tmp_path):
+    target = tmp_path / "built"
+    assert safe_write.build_folder(target, _fill_with({"n": 1}), marker="done.json", params={"n": 1})
+    assert safe_write.is_finished(target, "done.json", params={"n": 1})
+    assert not safe_write.build_folder(target, _fill_with({"n": 1}, "again"), marker="done.json", params={"n": 1})
+    assert (target / "a.txt").read_text() == "mine"
+    (target / "a.txt").unlink()  # a listed file missing: not finished, built again
+    assert not safe_write.is_finished(target, "done.json")
+    assert safe_write.build_folder(target, _fill_with({"n": 1}, "new"), marker="done.json", params={"n": 1})
+    assert (target / "a.txt").read_text() == "new"
+    assert safe_write.build_folder(target, _fill_with({"n": 2}, "two"), marker="done.json", params={"n": 2})
+    assert safe_write.read_marker(target, "done.json")["params"] == {"n": 2}
+
+
+def test_build_folder_keeps_the_copy_another_process_finished_first(tmp_path):
+    target = tmp_path / "built"
+
+    def fill(folder):
+        _fill_with({"n": 1}, "theirs")(target.mkdir() or target)  # another writer finishes first
+        _fill_with({"n": 1}, "ours")(folder)
+
+    assert not safe_write.build_folder(target, fill, marker="done.json", params={"n": 1})
+    assert (target / "a.txt").read_text() == "theirs"
+    assert [p.name for p in tmp_path.iterdir()] == ["built"]  # our temporary copy is gone
