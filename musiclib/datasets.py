@@ -605,6 +605,14 @@ def take_share(
 # The built-in datasets and the one entry point
 
 
+def _with(settings: Settings | None, profile: str | None, seed: int | None) -> Settings:
+    """The settings (default: from the environment) with the profile and seed asked for."""
+    s = settings or default_settings()
+    if profile is not None:
+        s = s.replace(profile=profile)
+    return s if seed is None else s.replace(seed=seed)
+
+
 def synthetic(
     settings: Settings | None = None,
     *,
@@ -625,11 +633,7 @@ def synthetic(
     """
     from . import synth
 
-    s = settings or default_settings()
-    if profile is not None:
-        s = s.replace(profile=profile)
-    if seed is not None:
-        s = s.replace(seed=seed)
+    s = _with(settings, profile, seed)
     folder = Path(out_dir) if out_dir else s.synthetic_dir
     synth.write_dataset(
         folder, profile=s.profile, seed=s.seed, jobs=jobs, progress=progress, **synth_options
@@ -663,11 +667,7 @@ def composers(
     """
     from . import composers as comp
 
-    s = settings or default_settings()
-    if profile is not None:
-        s = s.replace(profile=profile)
-    if seed is not None:
-        s = s.replace(seed=seed)
+    s = _with(settings, profile, seed)
     folder = Path(out_dir) if out_dir else s.composers_dir
     comp.write_dataset(folder, profile=s.profile, seed=s.seed, cache_dir=s.score_cache_dir,
                        jobs=jobs, progress=progress)
