@@ -34,7 +34,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import numpy as np
 
@@ -141,6 +141,21 @@ def _norm(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", " ", text.lower()).strip()
 
 
+def _file_key(label: str, rel: str) -> str:
+    """Same music, other file: bwv69.6.xml / bwv69.6-a.mxl / bwv277.krn; *_old, *_bak copies."""
+    stem = PurePosixPath(rel).with_suffix("").as_posix()
+    stem = re.sub(r"(_old|_bak)$", "", stem)
+    m = re.match(r"^(bach/bwv\d+(?:\.\d+)?)", stem)
+    if label == "bach" and m:
+        stem = m.group(1)
+    return label + ":" + _norm(stem)
+
+
+def _tune_key(label: str, number: int, title: str, code: str) -> str:
+    # O'Neill's X: is the tune's number in the book (files overlap); Essen tunes have N: codes.
+    return label + ":" + (str(number) if label == "irish" else (code or _norm(title)))
+
+
 def list_pieces(label: str) -> list[Piece]:
     """Every piece of one label, sorted by id, one per content key (our own listing)."""
     root = corpus_root()
@@ -152,13 +167,14 @@ def list_pieces(label: str) -> list[Piece]:
     if label in ("bach", "palestrina", "monteverdi", "trecento", "quartets"):
         if label == "bach":
             paths = [p for p in files("bach", (".mxl", ".xml", ".krn"))
-                     if p.parent.name == "bach" and p.name.startswith("bwv")]
+                     if p.parent.name == "bach" and p.name.startswith("bwv")
+                     and not p.name.startswith("bwv846")]  # the Well-Tempered Clavier
         elif label == "palestrina":
             paths = files("palestrina", (".krn",))
         elif label == "monteverdi":
-            paths = [p for p in files("monteverdi", (".mxl",)) if "_old" not in p.name]
+            paths = files("monteverdi", (".mxl",))
         elif label == "trecento":
-            paths = [p for p in files("trecento", (".xml", ".mxl")) if "_bak" not in p.name]
+            paths = files("trecento", (".xml", ".mxl"))
         else:
             paths = (files("haydn", (".mxl", ".krn"))
                      + [p for p in files("mozart", (".mxl", ".krn"))
@@ -168,8 +184,9 @@ def list_pieces(label: str) -> list[Piece]:
         by_key: dict[str, Path] = {}
         for p in paths:
             rel = p.relative_to(root).as_posix()
-            key = label + ":" + _norm(rel.rsplit(".", 1)[0])
-            if key not in by_key or pref[p.suffix] < pref[by_key[key].suffix]:
+            key = _file_key(label, rel)
+            if key not in by_key or (pref[p.suffix], len(p.name)) < (
+                    pref[by_key[key].suffix], len(by_key[key].name)):
                 by_key[key] = p
         for key, p in by_key.items():
             rel = p.relative_to(root).as_posix()
@@ -189,8 +206,7 @@ def list_pieces(label: str) -> list[Piece]:
         for p in paths:
             rel = p.relative_to(root).as_posix()
             for number, title, code in _abc_tunes(p):
-                # O'Neill's X: is the tune's number in the book (files overlap); Essen has N: codes.
-                key = label + ":" + (str(number) if label == "irish" else (code or _norm(title)))
+                key = _tune_key(label, number, title, code)
                 if key in seen:
                     continue
                 seen.add(key)
@@ -231,8 +247,12 @@ def held_out_candidates(label: str, excluded_ids: set[str], seed: int) -> tuple[
     pieces = list_pieces(label)
     used_keys = {p.key for p in pieces if p.id in excluded_ids}
     excluded_stems = {i for i in excluded_ids if "#" not in i}
-    free = [p for p in pieces if p.id not in excluded_ids and p.key not in used_keys
-            and not (p.number is None and p.id in excluded_stems)]
+    free, seen = [], set(used_keys)
+    for p in pieces:
+        if p.id in excluded_ids or p.key in seen or (p.number is None and p.id in excluded_stems):
+            continue
+        seen.add(p.key)   # one piece per content key (madrigal.3.1 and madrigal.3.1_old)
+        free.append(p)
     rng = np.random.default_rng(_seed_of(seed, "order", label))
     order = rng.permutation(len(free))
     return [free[i] for i in order], len(pieces) - len(free)
@@ -272,10 +292,11 @@ def _parse(piece: Piece):
     return converter.parse(str(path), number=piece.number)
 
 
-def score_to_notes(piece: Piece, rng: np.random.Generator):
+def score_to_notes(piece: Piece, rng: np.random.Generator, where: str = "start"):
     """Parse, expand repeats, set a tempo when the score has none; return pretty_midi parts.
 
-    Returns (list of (mean pitch, [pretty_midi.Note]) per part, seconds, tempo note).
+    Returns (list of (mean pitch, [pretty_midi.Note]) per part, seconds, tempo note, whether
+    only a window of measures was kept).
     """
     import pretty_midi
     from music21 import midi as m21midi
@@ -287,12 +308,18 @@ def score_to_notes(piece: Piece, rng: np.random.Generator):
         s = m21stream.Score()
         s.insert(0, score)
         score = s
-    try:
-        expanded = score.expandRepeats()
-        if expanded.highestTime > 0:
-            score = expanded
-    except Exception:   # music21 cannot expand every repeat structure: play as written
-        pass
+    windowed = score.highestTime > EXPAND_MAX_QL
+    if windowed:
+        # a long movement: only a window of measures is needed (music21's repeat expansion and
+        # MIDI writing of a whole Beethoven movement take minutes)
+        score = _measure_window(score, where)
+    else:
+        try:
+            expanded = score.expandRepeats()
+            if expanded.highestTime > 0:
+                score = expanded
+        except Exception:   # music21 cannot expand every repeat structure: play as written
+            pass
     marks = list(score.recurse().getElementsByClass(m21tempo.MetronomeMark))
     if marks:
         tempo_note = "score"
@@ -320,7 +347,35 @@ def score_to_notes(piece: Piece, rng: np.random.Generator):
     if not parts:
         raise ValueError("no notes")
     seconds = max(n.end for _, notes in parts for n in notes)
-    return parts, seconds, tempo_note
+    return parts, seconds, tempo_note, windowed
+
+
+EXPAND_MAX_QL = 480.0   # longer scores: no repeat expansion, a window of measures instead
+WINDOW_QL = 240.0       # quarter notes kept (30 s even at 480 qpm)
+
+
+def _measure_window(score, where: str):
+    """The measures of ``score`` covering WINDOW_QL quarter notes from the start (or middle)."""
+    part = score.parts[0]
+    measures = list(part.getElementsByClass("Measure"))
+    if not measures:
+        return score
+    starts = [m.offset for m in measures]
+    total = score.highestTime
+    t0 = 0.0 if where == "start" else max(0.0, total / 2 - WINDOW_QL / 2)
+    i0 = max(0, int(np.searchsorted(starts, t0, side="right")) - 1)
+    i1 = int(np.searchsorted(starts, starts[i0] + WINDOW_QL, side="left"))
+    n0 = measures[i0].number
+    n1 = measures[min(i1, len(measures) - 1)].number
+    window = score.measures(n0, n1)
+    if window.highestTime <= 0:
+        return score
+    # a window may hold half a repeat, which music21's MIDI writer cannot expand: drop repeats
+    from music21 import bar, expressions
+    for el in list(window.recurse().getElementsByClass((bar.Repeat,
+                                                        expressions.RepeatExpression))):
+        el.activeSite.remove(el)
+    return window
 
 
 def choose_ensemble(label: str, n_parts: int, rng: np.random.Generator) -> tuple[str, list[int]]:
@@ -338,7 +393,7 @@ def choose_ensemble(label: str, n_parts: int, rng: np.random.Generator) -> tuple
 
 
 def arrange(piece: Piece, parts, seconds: float, rng: np.random.Generator, *,
-            excerpt_s: float, where: str):
+            excerpt_s: float, where: str, windowed: bool = False):
     """Pick programs, loop short folk pieces, cut the window; return a pretty_midi object + info."""
     import pretty_midi
 
@@ -356,7 +411,7 @@ def arrange(piece: Piece, parts, seconds: float, rng: np.random.Generator, *,
                   for k in range(reps) for i, n in events]
         total = reps * period
     t0 = 0.0
-    if where == "middle" and total > excerpt_s:
+    if where == "middle" and total > excerpt_s and not windowed:
         mid = (total - excerpt_s) / 2
         onsets = np.array(sorted({round(n.start, 4) for _, n in events}))
         t0 = float(onsets[np.argmin(np.abs(onsets - mid))])
@@ -451,11 +506,11 @@ def render_label(label: str, k: int, excluded: set[str], args, sf2: Path, synth:
         rng = np.random.default_rng(_seed_of(args.seed, piece.id))
         t = time.perf_counter()
         try:
-            parts, seconds, tempo_note = score_to_notes(piece, rng)
+            parts, seconds, tempo_note, windowed = score_to_notes(piece, rng, args.where)
             if seconds < 4:
                 raise ValueError(f"too short ({seconds:.1f} s)")
             pm, dur, info = arrange(piece, parts, seconds, rng, excerpt_s=args.seconds,
-                                    where=args.where)
+                                    where=args.where, windowed=windowed)
             y = synthesize(pm, sf2, synth, dur, tmp)
             out = Path(args.out) / label / f"{safe_id(piece.id)}.wav"
             write_wav(out, y, float(rng.uniform(-6.0, -1.0)))
@@ -520,18 +575,28 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _use_musiclib_listing() -> None:
-    """Swap our listing for musiclib.scores.list_pieces (same ids; keys from the abc scan)."""
+    """Swap our listing for musiclib.scores.list_pieces (the dataset's); content keys ours."""
     global list_pieces
-    from musiclib import scores  # noqa: needs PYTHONPATH to a musiclib checkout
-    ours = list_pieces
+    from musiclib import scores  # needs PYTHONPATH to a musiclib checkout
+    if scores.MUSIC21_VERSION != __import__("music21").__version__:
+        raise SystemExit(f"musiclib.scores uses music21 {scores.MUSIC21_VERSION}, this "
+                         f"environment {__import__('music21').__version__}: listings may differ")
+    root = corpus_root()
+    tunes: dict[str, dict[int, tuple[str, str]]] = {}
 
     def theirs(label: str) -> list[Piece]:
-        keys = {p.id: p for p in ours(label)}
         out = []
         for q in scores.list_pieces(label):
-            mine = keys.get(q.id)
-            out.append(Piece(label, q.corpus_path, q.number, mine.title if mine else "",
-                             mine.key if mine else label + ":" + q.id))
+            if q.number is None:
+                out.append(Piece(label, q.corpus_path, None, PurePosixPath(q.corpus_path).stem,
+                                 _file_key(label, q.corpus_path)))
+                continue
+            if q.corpus_path not in tunes:
+                tunes[q.corpus_path] = {n: (t, c) for n, t, c in
+                                        reversed(_abc_tunes(root / q.corpus_path))}
+            title, code = tunes[q.corpus_path].get(q.number, ("", ""))
+            out.append(Piece(label, q.corpus_path, q.number, title,
+                             _tune_key(label, q.number, title, code)))
         return sorted(out, key=lambda p: p.id)
 
     list_pieces = theirs
