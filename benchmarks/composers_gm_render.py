@@ -371,9 +371,9 @@ def _measure_window(score, where: str):
     if window.highestTime <= 0:
         return score
     # a window may hold half a repeat, which music21's MIDI writer cannot expand: drop repeats
-    from music21 import bar, expressions
+    from music21 import bar, repeat
     for el in list(window.recurse().getElementsByClass((bar.Repeat,
-                                                        expressions.RepeatExpression))):
+                                                        repeat.RepeatExpression))):
         el.activeSite.remove(el)
     return window
 
@@ -446,12 +446,28 @@ def synthesize(pm, sf2: Path, synth: str, seconds: float, tmp: Path) -> np.ndarr
         pm.write(str(mid))
         cmd = ["fluidsynth", "-ni", "-q", "-g", "0.5", "-r", str(SR), "-T", "wav",
                "-F", str(wav), str(sf2), str(mid)]
-        res = subprocess.run(cmd, capture_output=True, text=True)
-        if res.returncode != 0 or not wav.is_file():
-            raise RuntimeError(f"fluidsynth failed: {res.stderr.strip()[:200]}")
-        y, sr = sf.read(str(wav), dtype="float32", always_2d=True)
-        assert sr == SR, sr
-        y = y.mean(axis=1)
+        # fluidsynth 2.3's fast render sometimes never ends (a player that stays "playing"):
+        # it writes in order, so stop it once the file holds the excerpt plus a 2 s tail
+        want = 64 + (n + 2 * SR) * 4   # stereo int16
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        t_end = time.monotonic() + 120
+        while proc.poll() is None:
+            if (wav.is_file() and wav.stat().st_size >= want) or time.monotonic() > t_end:
+                proc.kill()
+                proc.wait()
+                break
+            time.sleep(0.05)
+        if not wav.is_file():
+            raise RuntimeError(f"fluidsynth failed: {proc.stderr.read().decode()[:200]}")
+        proc.stderr.close()
+        raw = wav.read_bytes()
+        at = raw.find(b"data", 0, 4096)
+        if at < 0:
+            raise RuntimeError("fluidsynth wrote no WAV data chunk")
+        pcm = np.frombuffer(raw[at + 8:], dtype="<i2")
+        pcm = pcm[: len(pcm) // 2 * 2].reshape(-1, 2).astype(np.float32) / 32768.0
+        y = pcm.mean(axis=1)
+        wav.unlink()
     else:
         import tinysoundfont
         tsf = tinysoundfont.Synth(samplerate=SR, gain=-6)
