@@ -309,6 +309,7 @@ def score_to_notes(piece: Piece, rng: np.random.Generator, where: str = "start")
         s.insert(0, score)
         score = s
     windowed = score.highestTime > EXPAND_MAX_QL
+    unexpanded = score
     if windowed:
         # a long movement: only a window of measures is needed (music21's repeat expansion and
         # MIDI writing of a whole Beethoven movement take minutes)
@@ -321,17 +322,31 @@ def score_to_notes(piece: Piece, rng: np.random.Generator, where: str = "start")
         except Exception:   # music21 cannot expand every repeat structure: play as written
             pass
     marks = list(score.recurse().getElementsByClass(m21tempo.MetronomeMark))
+    qpm = None
     if marks:
         tempo_note = "score"
     else:
         lo, hi = DEFAULT_QPM[piece.label]
         qpm = float(rng.uniform(lo, hi))
         tempo_note = f"default {qpm:.0f} qpm"
-        for part in score.parts:
-            part.insert(0, m21tempo.MetronomeMark(number=qpm))
-        if not score.parts:
-            score.insert(0, m21tempo.MetronomeMark(number=qpm))
-    mf = m21midi.translate.streamToMidiFile(score)
+
+    def with_tempo(sc):
+        _unshare(sc)
+        if qpm is not None:
+            for part in sc.parts:
+                part.insert(0, m21tempo.MetronomeMark(number=qpm))
+            if not sc.parts:
+                sc.insert(0, m21tempo.MetronomeMark(number=qpm))
+        return sc
+
+    try:
+        mf = m21midi.translate.streamToMidiFile(with_tempo(score))
+    except Exception:  # music21 10.5 trips on some expanded abc tunes (a meter "already found")
+        if unexpanded is score:
+            raise
+        score = with_tempo(unexpanded)
+        tempo_note += "; repeats as written"
+        mf = m21midi.translate.streamToMidiFile(score)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "score.mid"
         mf.open(str(path), "wb")
@@ -348,6 +363,20 @@ def score_to_notes(piece: Piece, rng: np.random.Generator, where: str = "start")
         raise ValueError("no notes")
     seconds = max(n.end for _, notes in parts for n in notes)
     return parts, seconds, tempo_note, windowed
+
+
+def _unshare(score) -> None:
+    """Copy meter/key/tempo objects that sit in two places: music21 10.5's MIDI writer gathers
+    them into one conductor stream and fails on one object found twice (some abc tunes)."""
+    import copy
+    from music21 import key, meter, tempo
+    seen: set[int] = set()
+    for st in list(score.recurse(streamsOnly=True, includeSelf=True)):
+        for el in list(st.getElementsByClass(
+                (meter.TimeSignature, key.KeySignature, tempo.MetronomeMark))):
+            if id(el) in seen:
+                st.replace(el, copy.deepcopy(el))
+            seen.add(id(el))
 
 
 EXPAND_MAX_QL = 480.0   # longer scores: no repeat expansion, a window of measures instead

@@ -37,6 +37,23 @@ LABELS = ("bach", "palestrina", "monteverdi", "trecento", "quartets", "irish",
           "german_folk", "chinese_folk")
 
 
+# General MIDI programs (0-based) near the dataset's instruments, by musiclib instrument name:
+# a held-out recording is "in pool" when every part's program is near one the dataset plays.
+GM_NEAR = {
+    "piano": range(0, 8), "epiano": range(4, 6), "harpsichord": range(6, 7),
+    "organ": range(16, 21), "guitar": list(range(24, 32)) + [46, 104, 105, 106, 107],
+    "pluck": list(range(24, 32)) + [46, 104, 105, 106, 107],
+    "strings": list(range(40, 52)) + [110], "voice": range(52, 55), "bell": range(8, 16),
+}
+
+
+def pool_programs(ds: Path) -> set[int]:
+    """GM programs near the instruments the dataset's manifest uses."""
+    data = json.loads((ds / "composers.json").read_text())
+    names = {p.get("instrument") for f in data.get("files", []) for p in f.get("parts", [])}
+    return {prog for name in names for prog in GM_NEAR.get(name, ())}
+
+
 def sh(cmd: list[str], *, env: dict | None = None, log: Path | None = None) -> str:
     """Run ``cmd``; return stdout; on failure exit with its stderr's last lines."""
     print("$ " + " ".join(map(str, cmd)), flush=True)
@@ -109,13 +126,22 @@ def check_disjoint(ds: Path, meta: dict) -> None:
 def run_experiment(name: str, args, musiclib: str, ds: Path, meta: dict, build: Path) -> dict:
     env = {"MUSICLIB_BUILD_DIR": str(build)}
     bundle = build / "models" / args.profile / "composers" / name
-    t = time.perf_counter()
-    out = sh([musiclib, "train", ds, "--experiment", name, "--profile", args.profile,
-              "--seed", str(args.seed), "--out", bundle, "--json", "-q"]
-             + (["--jobs", str(args.jobs)] if args.jobs else []),
-             env=env, log=build / "logs" / f"train_{name}.log")
-    train_s = time.perf_counter() - t
-    row = json.loads(out.strip().splitlines()[-1])
+    log = build / "logs" / f"train_{name}.log"
+    row = None
+    if args.reuse_bundles and (bundle / "bundle.json").is_file() and log.is_file():
+        lines = [ln for ln in log.read_text().split("\n--- stderr ---")[0].splitlines()
+                 if ln.startswith("{")]
+        row = json.loads(lines[-1]) if lines else None
+    if row is not None:
+        print(f"{name}: reusing the bundle {bundle} (trained in {row['train_seconds']:.0f} s)")
+        train_s = float(row["train_seconds"])
+    else:
+        t = time.perf_counter()
+        out = sh([musiclib, "train", ds, "--experiment", name, "--profile", args.profile,
+                  "--seed", str(args.seed), "--out", bundle, "--json", "-q"]
+                 + (["--jobs", str(args.jobs)] if args.jobs else []), env=env, log=log)
+        train_s = time.perf_counter() - t
+        row = json.loads(out.strip().splitlines()[-1])
     gm = Path(args.gm_dir)
     files = [gm / f["path"] for f in meta["files"]]
     t = time.perf_counter()
@@ -132,6 +158,7 @@ def run_experiment(name: str, args, musiclib: str, ds: Path, meta: dict, build: 
     per_ens: dict[str, list[int]] = defaultdict(list)
     confusion: dict[str, Counter] = defaultdict(Counter)
     details, vote_hits = [], []
+    pool = pool_programs(ds)
     for f, path in zip(meta["files"], files):
         p = preds.get(str(path.resolve()))
         if p is None or "error" in p:
@@ -142,6 +169,7 @@ def run_experiment(name: str, args, musiclib: str, ds: Path, meta: dict, build: 
         confusion[f["label"]][p["label"]] += 1
         vote_hits.append(int(p["vote_label"] == f["label"]))
         details.append({"piece": f["piece"], "label": f["label"], "ensemble": f["ensemble"],
+                        "in_pool": all(prog in pool for prog in f["programs"]),
                         "predicted": p["label"], "probability": p["probability"],
                         "p_true": p["probabilities"].get(f["label"], 0.0)})
     n = len(details)
@@ -161,12 +189,20 @@ def run_experiment(name: str, args, musiclib: str, ds: Path, meta: dict, build: 
         "gm_n": n,
         "chance": chance,
         "ratio": acc / chance,
+        "gm_in_pool": _acc([d for d in details if d["in_pool"]]),
+        "gm_out_of_pool": _acc([d for d in details if not d["in_pool"]]),
         "gm_per_label": {lab: sum(per_label[lab]) / len(per_label[lab]) for lab in labels_in},
         "gm_per_ensemble": {k: [sum(v), len(v)] for k, v in sorted(per_ens.items())},
         "gm_confusion": {lab: dict(confusion[lab]) for lab in labels_in},
         "train_s": train_s, "predict_s": predict_s, "epochs": row.get("epochs"),
         "bundle": row.get("bundle"), "details": details,
     }
+
+
+def _acc(rows: list[dict]) -> list:
+    """[accuracy, n] of some prediction details."""
+    return [sum(d["predicted"] == d["label"] for d in rows) / len(rows) if rows else None,
+            len(rows)]
 
 
 def table_md(results: list[dict], args, meta: dict | None, ds: Path | None) -> str:
@@ -198,6 +234,14 @@ def table_md(results: list[dict], args, meta: dict | None, ds: Path | None) -> s
         for r in results:
             lines.append(f"| {r['experiment']} | " + " | ".join(
                 f"{r['gm_per_label'].get(lab, float('nan')):.2f}" for lab in LABELS) + " |")
+        lines += ["", "GM held-out accuracy by timbre: recordings whose every GM program is near "
+                  "an instrument of the dataset's pool (organ, strings, voice, piano, "
+                  "harpsichord, guitar/plucked) vs the rest (winds, brass, accordion, pipes):", "",
+                  "| experiment | in pool | out of pool |", "|---|---|---|"]
+        for r in results:
+            a, b = r["gm_in_pool"], r["gm_out_of_pool"]
+            fmt = lambda x: "n/a" if x[0] is None else f"{x[0]:.3f} (n={x[1]})"  # noqa: E731
+            lines.append(f"| {r['experiment']} | {fmt(a)} | {fmt(b)} |")
         lines += ["", "Where GM recordings went (true label -> predicted counts):", ""]
         for r in results:
             lines.append(f"- **{r['experiment']}**: " + "; ".join(
@@ -221,6 +265,24 @@ def print_table(results: list[dict]) -> None:
               flush=True)
 
 
+def report_only(args, build: Path) -> int:
+    """Recompute the timbre split from saved results (older runs lack it) and write the report."""
+    ds = Path(args.dataset_dir)
+    meta = json.loads((Path(args.gm_dir) / "gm_render.json").read_text())
+    results = json.loads((build / "transfer_results.json").read_text())
+    pool = pool_programs(ds)
+    progs = {f["piece"]: f["programs"] for f in meta["files"]}
+    for r in results:
+        for d in r["details"]:
+            d["in_pool"] = all(p in pool for p in progs[d["piece"]])
+        r["gm_in_pool"] = _acc([d for d in r["details"] if d["in_pool"]])
+        r["gm_out_of_pool"] = _acc([d for d in r["details"] if not d["in_pool"]])
+    print_table(results)
+    if args.report:
+        Path(args.report).write_text(table_md(results, args, meta, ds))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--profile", default="fast")
@@ -237,12 +299,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--gm-dir", help="default: <build-dir>/gm-heldout")
     ap.add_argument("--report", help="markdown file rewritten after each experiment")
     ap.add_argument("--jobs", type=int)
+    ap.add_argument("--reuse-bundles", action="store_true",
+                    help="predict with bundles an earlier run trained (same build dir)")
+    ap.add_argument("--report-only", action="store_true",
+                    help="rewrite --report from <build-dir>/transfer_results.json; no training")
     ap.add_argument("--musiclib", default=str(Path(sys.executable).parent / "musiclib"),
                     help="the musiclib command (default: beside this python)")
     args = ap.parse_args(argv)
     build = Path(args.build_dir).resolve()
     args.dataset_dir = args.dataset_dir or str(build / f"composers-{args.profile}")
     args.gm_dir = args.gm_dir or str(build / "gm-heldout")
+    if args.report_only:
+        return report_only(args, build)
     ds = ensure_dataset(args, args.musiclib)
     meta = ensure_gm(args, ds)
     check_disjoint(ds, meta)
