@@ -242,6 +242,20 @@ def table_md(results: list[dict], args, meta: dict | None, ds: Path | None) -> s
             a, b = r["gm_in_pool"], r["gm_out_of_pool"]
             fmt = lambda x: "n/a" if x[0] is None else f"{x[0]:.3f} (n={x[1]})"  # noqa: E731
             lines.append(f"| {r['experiment']} | {fmt(a)} | {fmt(b)} |")
+        if ds is not None and (ds / "composers.json").is_file():
+            data = json.loads((ds / "composers.json").read_text())
+            per: dict[str, Counter] = defaultdict(Counter)
+            for f in data.get("files", []):
+                for part in f.get("parts", []):
+                    per[f["label"]][part.get("instrument")] += 1
+            names = sorted({n for c in per.values() for n in c})
+            lines += ["", "The dataset's instruments: parts played by each, per label (a timbre "
+                      "that one label gets far more often is a shortcut the net can learn):", "",
+                      "| label | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+            for lab in LABELS:
+                if lab in per:
+                    lines.append(f"| {lab} | " + " | ".join(str(per[lab][n]) for n in names)
+                                 + " |")
         lines += ["", "Where GM recordings went (true label -> predicted counts):", ""]
         for r in results:
             lines.append(f"- **{r['experiment']}**: " + "; ".join(
