@@ -80,10 +80,22 @@ def test_performances_are_drawn_from_one_pool_for_every_class():
     draws = [composers.draw_performance(4, np.random.default_rng(k)) for k in range(60)]
     assert composers.draw_performance(4, np.random.default_rng(3)) == draws[3]  # deterministic
     used = {p["instrument"] for d in draws for p in d["parts"]}
-    assert used == set(INSTRUMENTS)
+    assert used == set(composers.POOL) and set(composers.POOL) <= set(INSTRUMENTS)
     assert {d["ensemble"] for d in draws} == {"one instrument", "mixed"}
     assert all(len(d["parts"]) == 4 and -3 <= d["transpose"] <= 3 for d in draws)
     json.dumps(draws)  # the manifest stores them
+
+
+def test_each_label_cycles_through_every_lead_instrument():
+    n = len(composers.POOL)
+    for label in ("bach", "quartets"):
+        leads = composers.lead_instruments(label, 0, 2 * n + 1)
+        assert sorted(leads[:n]) == sorted(composers.POOL) and leads[n:2 * n] == leads[:n]
+    assert composers.lead_instruments("bach", 0, n) != composers.lead_instruments("quartets", 0, n)
+    for k in range(20):
+        perf = composers.draw_performance(4, np.random.default_rng(k), lead="organ")
+        names = [p["instrument"] for p in perf["parts"]]
+        assert names[0] == "organ" and (perf["ensemble"] == "mixed" or set(names) == {"organ"})
 
 
 # ------------------------------------------------------------------------- the dataset
