@@ -150,7 +150,7 @@ PROFILES: dict[str, Profile] = {
         clip_net_epochs=100,
         recordings_per_label=10,
         seconds_per_recording=10.0,
-        composer_pieces=12,
+        composer_pieces=20,
         composer_seconds=30.0,
         description="CI and quick study: each notebook well under 2 minutes on a 2-core CPU",
     ),
