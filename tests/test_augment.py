@@ -69,7 +69,7 @@ def test_strong_changes_more_than_light():
     y = _music()
     ref = _logmel(y)
     dist = {s: np.mean([np.mean(np.abs(_logmel(A.augment_signal(y, sr=SR, strength=s, seed=k)) - ref))
-                        for k in range(10)])
+                        for k in range(5)])  # 5 seeds: strong is ~4x light
             for s in A.STRENGTHS}
     assert dist["strong"] > 1.3 * dist["light"], dist
 
