@@ -76,10 +76,9 @@ try:
 except importlib.metadata.PackageNotFoundError:  # pragma: no cover - music21 is a dependency
     MUSIC21_VERSION = "0.0"
 
-#: One note per row: part index (0-based, in score order), onset and length in seconds,
-#: MIDI pitch (float: a quarter tone is .5) and velocity 0..1.
-NOTE_DTYPE = np.dtype([("part", "i2"), ("start_s", "f8"), ("duration_s", "f8"),
-                       ("midi", "f4"), ("velocity", "f4")])
+#: One note per row (the dtype the instruments play): part index (0-based, in score order),
+#: onset and length in seconds, MIDI pitch (float: a quarter tone is .5) and velocity 0..1.
+from .instruments import NOTE_DTYPE  # noqa: E402  (numpy and scipy only: no music21)
 
 #: Pieces shorter or longer than this (seconds, at the tempo used) are refused.
 MIN_SECONDS = 4.0
