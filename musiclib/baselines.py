@@ -87,7 +87,9 @@ def split_table(
     return Sides(classes, list(columns), x, y, groups)
 
 
-def _sklearn_model(name: str, seed: int):
+def sklearn_model(name: str, seed: int):
+    """An unfitted scikit-learn baseline: ``logistic_regression`` (standardised inputs,
+    L2, C=1) or ``random_forest`` (300 trees, seeded)."""
     from sklearn.ensemble import RandomForestClassifier
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
@@ -130,9 +132,9 @@ def fit_and_predict(
 
         parameters = int(sum(np.prod(w.shape) for w in model.trainable_weights))
     else:
-        model = _sklearn_model(name, seed)
+        model = sklearn_model(name, seed)
         model.fit(sides.x["train"], sides.y["train"])
-        parameters = _sklearn_parameters(model)
+        parameters = sklearn_parameters(model)
 
         def predict(x):
             # predict_proba's columns follow the classes seen in training; map to all
@@ -146,7 +148,8 @@ def fit_and_predict(
     return {"proba": proba, "seconds": seconds, "parameters": parameters, "model": model}
 
 
-def _sklearn_parameters(model) -> int:
+def sklearn_parameters(model) -> int:
+    """Coefficients of a linear model, or tree nodes of a forest (a fitted scikit-learn model)."""
     est = model[-1] if hasattr(model, "steps") else model
     if hasattr(est, "coef_"):
         return int(est.coef_.size + est.intercept_.size)
@@ -243,7 +246,7 @@ def permutation_importance_table(
     sides = split_table(table, columns)
     if not len(sides.y[side]):
         raise MusiclibError(f"the {side} side is empty")
-    est = _sklearn_model(model, seed).fit(sides.x["train"], sides.y["train"])
+    est = sklearn_model(model, seed).fit(sides.x["train"], sides.y["train"])
     result = permutation_importance(
         est, sides.x[side], sides.y[side], n_repeats=n_repeats, random_state=seed, scoring="accuracy"
     )
@@ -277,7 +280,7 @@ def cross_validated_accuracy(
         raise MusiclibError("cross-validation needs at least 2 recordings per class")
     cv = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed)
     return cross_val_score(
-        _sklearn_model(model, seed),
+        sklearn_model(model, seed),
         table[list(columns)].to_numpy(dtype=np.float32),
         table[label_col].to_numpy(),
         groups=table["group"].to_numpy(),

@@ -6,6 +6,7 @@ Taught in ``notebooks/02_spectral_features.ipynb``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -132,14 +133,14 @@ def per_class_report(y_true, y_pred, labels: list[str]) -> pd.DataFrame:
     return frame.drop(index=[k for k in ("accuracy",) if k in frame.index])
 
 
-RESULT_KEY = ["experiment", "dataset", "profile", "seed", "split", "balance"]
+RESULT_KEY = ["experiment", "dataset", "profile", "seed", "split", "balance", "folds", "fold"]
 
 
 def append_result(row: dict, settings: Settings, *, name: str = "experiments") -> Path:
     """Add one experiment row to ``build/results/<name>.csv`` (atomic).
 
-    A row with the same experiment, dataset, profile, seed, split and balancing replaces
-    the older one, so reruns do not pile up duplicates.
+    A row with the same experiment, dataset, profile, seed, split, balancing and fold
+    replaces the older one, so reruns do not pile up duplicates.
     """
     path = Path(settings.results_dir) / f"{name}.csv"
     new = pd.DataFrame([row])
@@ -151,3 +152,287 @@ def append_result(row: dict, settings: Settings, *, name: str = "experiments") -
             old = old.loc[~same]
         new = pd.concat([old, new], ignore_index=True)
     return safe_write.write_csv(new, path)
+
+
+# ------------------------------------------------------------------ intervals and comparisons
+#
+# One split with 15 test recordings cannot tell 0.80 from 0.93: one recording is worth 0.067.
+# The course therefore reports every accuracy with a 95% interval, and "A beats B" as a
+# paired difference with its interval. The interval is a percentile bootstrap over test
+# *recordings* (a cluster bootstrap: a recording's segments, and its appearances in several
+# repeats, are resampled together), because recordings -- not segments -- are the
+# independent units. With K folds by recording every recording is tested exactly once, so
+# the pooled accuracy over the folds' test recordings is the mean.
+
+LEVEL = 0.95  # of every interval
+N_BOOTSTRAP = 2000  # resamples of every interval
+INTERVAL_KIND = "percentile bootstrap over test recordings"
+
+RECORDING_COLUMNS = ["fold", "group", "y_true", "y_pred", "y_pred_vote", "segments", "segments_correct"]
+
+
+def recording_predictions(proba: np.ndarray, y_true: np.ndarray, groups, *, fold: int = 0) -> pd.DataFrame:
+    """One row per test recording: what a model predicted for it, from its segments' probabilities.
+
+    Parameters
+    ----------
+    proba : np.ndarray, shape (n_rows, n_classes)
+        Probabilities of each segment (or clip) of the test side.
+    y_true : np.ndarray, shape (n_rows,)
+        Integer labels.
+    groups : array-like, shape (n_rows,)
+        Each row's recording.
+    fold : int
+        Stored in the ``fold`` column (which fold or repeat this test side belongs to).
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`RECORDING_COLUMNS`: ``y_pred`` is the class of the mean probability,
+        ``y_pred_vote`` the majority vote; ``segments`` and ``segments_correct`` count the
+        recording's rows and how many were right on their own (segment-level accuracy).
+    """
+    proba = np.asarray(proba, dtype=np.float64)
+    y_true = np.asarray(y_true)
+    groups = np.asarray(groups)
+    codes, uniques = pd.factorize(groups)
+    truth, mean_pred = recording_level(proba, y_true, groups, how="mean")
+    _, vote_pred = recording_level(proba, y_true, groups, how="vote")
+    right = (proba.argmax(axis=1) == y_true).astype(int)
+    return pd.DataFrame({
+        "fold": int(fold),
+        "group": uniques.astype(str),
+        "y_true": truth.astype(int),
+        "y_pred": mean_pred.astype(int),
+        "y_pred_vote": vote_pred.astype(int),
+        "segments": np.bincount(codes, minlength=len(uniques)),
+        "segments_correct": np.bincount(codes, weights=right, minlength=len(uniques)).astype(int),
+    })
+
+
+def _resample_counts(n_clusters: int, *, n_boot: int, seed: int) -> np.ndarray:
+    """``(n_boot, n_clusters)``: how often each cluster is drawn in each bootstrap resample."""
+    rng = np.random.default_rng(seed)
+    return rng.multinomial(n_clusters, np.full(n_clusters, 1.0 / n_clusters), size=n_boot).astype(np.float64)
+
+
+def _macro_f1_from_confusions(confusions: np.ndarray) -> np.ndarray:
+    """Macro-F1 of each ``(..., C, C)`` confusion matrix (rows true, columns predicted) over
+    the classes that occur in it (true or predicted), as ``sklearn.metrics.f1_score`` does."""
+    tp = np.diagonal(confusions, axis1=-2, axis2=-1)
+    denom = confusions.sum(axis=-1) + confusions.sum(axis=-2)  # 2tp + fp + fn
+    present = denom > 0
+    f1 = np.divide(2 * tp, denom, out=np.zeros_like(tp, dtype=np.float64), where=present)
+    return f1.sum(axis=-1) / np.maximum(present.sum(axis=-1), 1)
+
+
+def _percentiles(values: np.ndarray, level: float) -> tuple[float, float]:
+    tail = (1.0 - level) / 2.0 * 100.0
+    low, high = np.percentile(values, [tail, 100.0 - tail])
+    return float(low), float(high)
+
+
+def _by_recording(recordings: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
+    codes, uniques = pd.factorize(recordings["group"].astype(str))
+    return codes, uniques
+
+
+def interval_summary(recordings: pd.DataFrame, *, n_boot: int = N_BOOTSTRAP, level: float = LEVEL,
+                     seed: int = 0) -> dict:
+    """Accuracy (recording and segment level) and macro-F1 with their intervals.
+
+    Parameters
+    ----------
+    recordings : pandas.DataFrame
+        :func:`recording_predictions` rows of one or more folds (or repeats), concatenated.
+
+    Returns
+    -------
+    dict
+        For each of ``test_accuracy_recording``, ``test_accuracy_recording_vote``,
+        ``test_accuracy_segment`` and ``macro_f1``: ``<name>_mean`` (pooled over every test
+        recording; with K folds by recording, the mean over the data), ``<name>_ci_low``,
+        ``<name>_ci_high``, and for the two accuracies ``<name>_fold_std`` (standard
+        deviation of the per-fold values; 0 with one fold). Also ``n_test_recordings``
+        (distinct recordings), ``folds`` (distinct fold values), ``interval`` (its kind,
+        level and resamples).
+    """
+    rec = recordings.reset_index(drop=True)
+    if not len(rec):
+        raise ValueError("no test recordings to summarise")
+    codes, uniques = _by_recording(rec)
+    n_clusters = len(uniques)
+    w = _resample_counts(n_clusters, n_boot=n_boot, seed=seed)
+    members = np.zeros((n_clusters, len(rec)))  # cluster x row incidence
+    members[codes, np.arange(len(rec))] = 1.0
+    per_row = {
+        "test_accuracy_recording": ((rec["y_pred"] == rec["y_true"]).to_numpy(float), np.ones(len(rec))),
+        "test_accuracy_recording_vote": ((rec["y_pred_vote"] == rec["y_true"]).to_numpy(float), np.ones(len(rec))),
+        "test_accuracy_segment": (rec["segments_correct"].to_numpy(float), rec["segments"].to_numpy(float)),
+    }
+    out: dict = {}
+    for name, (hits, counts) in per_row.items():
+        cluster_hits, cluster_counts = members @ hits, members @ counts
+        point = hits.sum() / counts.sum()
+        boot = (w @ cluster_hits) / np.maximum(w @ cluster_counts, 1e-12)
+        low, high = _percentiles(boot, level)
+        out[f"{name}_mean"], out[f"{name}_ci_low"], out[f"{name}_ci_high"] = float(point), low, high
+        if name != "test_accuracy_recording_vote":
+            per_fold = rec.assign(h=hits, c=counts).groupby("fold")[["h", "c"]].sum()
+            values = (per_fold["h"] / per_fold["c"]).to_numpy()
+            out[f"{name}_fold_std"] = float(values.std(ddof=1)) if len(values) > 1 else 0.0
+    n_classes = int(max(rec["y_true"].max(), rec["y_pred"].max())) + 1
+    cell = rec["y_true"].to_numpy() * n_classes + rec["y_pred"].to_numpy()
+    cells = np.zeros((n_clusters, n_classes * n_classes))
+    np.add.at(cells, (codes, cell), 1.0)
+    point_conf = cells.sum(axis=0).reshape(n_classes, n_classes)
+    boot_conf = (w @ cells).reshape(-1, n_classes, n_classes)
+    out["macro_f1_mean"] = float(_macro_f1_from_confusions(point_conf))
+    out["macro_f1_ci_low"], out["macro_f1_ci_high"] = _percentiles(_macro_f1_from_confusions(boot_conf), level)
+    out["n_test_recordings"] = int(n_clusters)
+    out["folds"] = int(rec["fold"].nunique())
+    out["interval"] = f"{level:.0%} {INTERVAL_KIND} ({n_boot} resamples)"
+    return out
+
+
+@dataclass
+class Comparison:
+    """A paired comparison of two experiments on the same test recordings (:func:`paired_comparison`).
+
+    ``difference`` is ``a`` minus ``b`` (recording-level accuracy unless ``metric`` says
+    otherwise), with its interval; ``fold_differences`` the per-fold values; ``a_only`` and
+    ``b_only`` count the recordings only one of the two got right.
+    """
+
+    a: str
+    b: str
+    metric: str
+    a_score: float
+    b_score: float
+    difference: float
+    ci_low: float
+    ci_high: float
+    n_recordings: int
+    folds: int
+    fold_differences: list
+    a_only: int
+    b_only: int
+    level: float = LEVEL
+    interval: str = INTERVAL_KIND
+
+    @property
+    def resolved(self) -> bool:
+        """True when the interval of the difference excludes 0 (a measured winner)."""
+        return self.ci_low > 0 or self.ci_high < 0
+
+    @property
+    def winner(self) -> str | None:
+        if not self.resolved:
+            return None
+        return self.a if self.difference > 0 else self.b
+
+    def to_dict(self) -> dict:
+        from dataclasses import asdict
+
+        return {**asdict(self), "resolved": self.resolved, "winner": self.winner}
+
+
+_METRIC_COLUMNS = {
+    "accuracy_recording": ("y_pred", None),
+    "accuracy_recording_vote": ("y_pred_vote", None),
+    "accuracy_segment": ("segments_correct", "segments"),
+}
+
+
+def paired_comparison(a: pd.DataFrame, b: pd.DataFrame, *, names: tuple[str, str] = ("a", "b"),
+                      metric: str = "accuracy_recording", n_boot: int = N_BOOTSTRAP, level: float = LEVEL,
+                      seed: int = 0) -> Comparison:
+    """How much experiment ``a`` beats ``b`` on the same test recordings, with a 95% interval.
+
+    Parameters
+    ----------
+    a, b : pandas.DataFrame
+        :func:`recording_predictions` rows of the two experiments on the **same** folds
+        (same recordings, same fold indices; the paired design removes the variation due to
+        which recordings were drawn for testing).
+    names : (str, str)
+        How the two are called in the result.
+    metric : {'accuracy_recording', 'accuracy_recording_vote', 'accuracy_segment'}
+
+    Returns
+    -------
+    Comparison
+        The difference ``a - b`` with a percentile-bootstrap interval over recordings (each
+        resample draws recordings and takes both experiments' results on them).
+
+    Raises
+    ------
+    ValueError
+        The two tables do not hold the same (fold, recording) pairs.
+    """
+    if metric not in _METRIC_COLUMNS:
+        raise ValueError(f"metric must be one of {', '.join(_METRIC_COLUMNS)}, got {metric!r}")
+    hit_col, count_col = _METRIC_COLUMNS[metric]
+    key = ["fold", "group"]
+    left = a.assign(group=a["group"].astype(str)).set_index(key).sort_index()
+    right = b.assign(group=b["group"].astype(str)).set_index(key).sort_index()
+    if not left.index.equals(right.index) or not (left["y_true"] == right["y_true"]).all():
+        raise ValueError(f"{names[0]} and {names[1]} were not tested on the same folds and recordings")
+
+    def hits(frame):
+        if count_col is None:
+            return (frame[hit_col] == frame["y_true"]).to_numpy(float), np.ones(len(frame))
+        return frame[hit_col].to_numpy(float), frame[count_col].to_numpy(float)
+
+    (ha, counts), (hb, _) = hits(left), hits(right)
+    codes, uniques = pd.factorize(left.index.get_level_values("group"))
+    n_clusters = len(uniques)
+    members = np.zeros((n_clusters, len(left)))
+    members[codes, np.arange(len(left))] = 1.0
+    w = _resample_counts(n_clusters, n_boot=n_boot, seed=seed)
+    diff_hits, cluster_counts = members @ (ha - hb), members @ counts
+    boot = (w @ diff_hits) / np.maximum(w @ cluster_counts, 1e-12)
+    low, high = _percentiles(boot, level)
+    folds = left.index.get_level_values("fold").to_numpy()
+    per_fold = [float((ha[folds == f] - hb[folds == f]).sum() / counts[folds == f].sum()) for f in np.unique(folds)]
+    right_a = (left["y_pred"] == left["y_true"]).to_numpy()
+    right_b = (right["y_pred"] == right["y_true"]).to_numpy()
+    return Comparison(
+        a=names[0], b=names[1], metric=metric,
+        a_score=float(ha.sum() / counts.sum()), b_score=float(hb.sum() / counts.sum()),
+        difference=float((ha - hb).sum() / counts.sum()), ci_low=low, ci_high=high,
+        n_recordings=int(n_clusters), folds=int(len(per_fold)), fold_differences=per_fold,
+        a_only=int((right_a & ~right_b).sum()), b_only=int((right_b & ~right_a).sum()), level=level,
+    )
+
+
+def describe(comparison: Comparison, *, digits: int = 2) -> str:
+    """One sentence that states what a :class:`Comparison` measured, and no more.
+
+    >>> describe(c)   # doctest: +SKIP
+    'mel_cnn_augmented beats mel_cnn by 0.12 in recording accuracy (95% interval 0.03 to 0.21; 5 folds, 160 test recordings).'
+    >>> describe(d)   # doctest: +SKIP
+    'mel_cnn_augmented and mel_cnn are not told apart: the difference is 0.02 (95% interval -0.06 to 0.10; ...).'
+    """
+    c = comparison
+    what = c.metric.replace("accuracy_", "").replace("_", " ") + " accuracy"
+    size = f"{c.folds} fold{'s' if c.folds != 1 else ''}, {c.n_recordings} test recordings"
+    if c.resolved:
+        # said from the winner's side: its lead and the interval of that lead
+        flip = c.difference < 0
+        winner, loser = (c.b, c.a) if flip else (c.a, c.b)
+        low, high = (-c.ci_high, -c.ci_low) if flip else (c.ci_low, c.ci_high)
+        return (f"{winner} beats {loser} by {abs(c.difference):.{digits}f} in {what} "
+                f"({c.level:.0%} interval {low:.{digits}f} to {high:.{digits}f}; {size}).")
+    return (f"{c.a} and {c.b} are not told apart at this size: {c.a} minus {c.b} is "
+            f"{c.difference:+.{digits}f} in {what} ({c.level:.0%} interval {c.ci_low:+.{digits}f} to "
+            f"{c.ci_high:+.{digits}f}; {size}), an interval that includes 0.")
+
+
+def describe_score(name: str, summary: dict, *, metric: str = "test_accuracy_recording", digits: int = 2) -> str:
+    """``'cnn_mfcc: 0.81 (95% interval 0.74 to 0.87; 5 folds, 160 test recordings)'`` from
+    :func:`interval_summary`'s dict."""
+    return (f"{name}: {summary[f'{metric}_mean']:.{digits}f} ({LEVEL:.0%} interval "
+            f"{summary[f'{metric}_ci_low']:.{digits}f} to {summary[f'{metric}_ci_high']:.{digits}f}; "
+            f"{summary['folds']} fold{'s' if summary['folds'] != 1 else ''}, "
+            f"{summary['n_test_recordings']} test recordings)")

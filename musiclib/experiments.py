@@ -112,6 +112,12 @@ class Experiment:
         recordings only; ``copies`` augmented copies of each.
     copies : int
         Augmented copies per training recording (with ``augment``).
+    stats : tuple of str
+        Clip inputs: which summary statistics of each feature (``("mean",)`` as source 001,
+        ``("mean", "std")`` for the baselines).
+
+    ``builder`` is a Keras model of ``musiclib.models.BUILDERS`` or a scikit-learn baseline
+    of :data:`SKLEARN_BUILDERS` (clip inputs only; no model bundle is saved for those).
 
     Strings are accepted for the typed choices and checked when the experiment is made: a
     wrong value fails at once with the allowed ones.
@@ -132,6 +138,12 @@ class Experiment:
     transform: Transform | None = None
     augment: str | None = None
     copies: int = 0
+    stats: tuple[str, ...] = ("mean",)
+
+    @property
+    def is_baseline(self) -> bool:
+        """A scikit-learn model on clip statistics, the reference a deep model must beat."""
+        return self.builder in SKLEARN_BUILDERS
 
     def __post_init__(self):
         from .augment import STRENGTHS
@@ -143,9 +155,12 @@ class Experiment:
         put("data", _choice(DataVariant, "data", self.data))
         put("transform", _choice(Transform, "transform", self.transform, optional=True))
         put("features", tuple(self.features))
+        put("stats", tuple(self.stats))
         problems = []
-        if self.builder not in BUILDERS:
-            problems.append(f"builder {self.builder!r} is not one of {', '.join(BUILDERS)}")
+        if self.builder not in BUILDERS and self.builder not in SKLEARN_BUILDERS:
+            problems.append(f"builder {self.builder!r} is not one of {', '.join([*BUILDERS, *SKLEARN_BUILDERS])}")
+        if self.builder in SKLEARN_BUILDERS and self.inputs != Inputs.CLIP:
+            problems.append(f"the scikit-learn builder {self.builder!r} takes clip inputs")
         if self.augment is not None and self.augment not in STRENGTHS:
             problems.append(f"augment {self.augment!r} is not one of {', '.join(STRENGTHS)}")
         if (self.augment is None) != (self.copies == 0):
@@ -156,12 +171,22 @@ class Experiment:
             raise MusiclibError(f"Experiment {self.name!r}: " + "; ".join(problems))
 
 
+# Baselines a reviewer asks for beside every deep model (musiclib.baselines fits them).
+SKLEARN_BUILDERS = ("logistic_regression", "random_forest")
+
 _SPEC_AUGMENT_LIGHT = {"time_masks": 1, "time_mask_width": 12, "freq_masks": 1, "freq_mask_width": 10}
 _SPEC_AUGMENT_STRONG = {"time_masks": 2, "time_mask_width": 12, "freq_masks": 2, "freq_mask_width": 10}
 
 EXPERIMENTS: dict[str, Experiment] = {
     e.name: e
     for e in [
+        Experiment(name="logreg_clip", title="baseline: logistic regression on clip MFCC means and stds",
+                   source="baseline", reported=None, inputs="clip", features=("mfcc",),
+                   builder="logistic_regression", stats=("mean", "std"), notebook="07_results"),
+        Experiment(name="forest_clip",
+                   title="baseline: random forest on every clip feature's mean and std", source="baseline",
+                   reported=None, inputs="clip", features=("spectral", "mfcc", "chroma", "mel"),
+                   builder="random_forest", stats=("mean", "std"), notebook="07_results"),
         Experiment(name="dense_spectral", title="dense 128-64-32 on 7 spectral means", source="001", reported=None,
                    inputs="clip", features=("spectral",), builder="dense_clip", notebook="02_spectral_features",
                    batch_size=16),
@@ -280,7 +305,7 @@ def run_split(manifest: pd.DataFrame, seed: int) -> pd.DataFrame:
     return splits.assign_splits(manifest, valid_size=VALID_SIZE, test_size=TEST_SIZE, seed=seed)
 
 
-def _clip_columns(table_: pd.DataFrame, groups: tuple[str, ...]) -> list[str]:
+def _clip_columns(table_: pd.DataFrame, groups: tuple[str, ...], stats: tuple[str, ...] = ("mean",)) -> list[str]:
     from .baselines import feature_columns
 
     cols: list[str] = []
@@ -288,7 +313,7 @@ def _clip_columns(table_: pd.DataFrame, groups: tuple[str, ...]) -> list[str]:
         if g == "mfcc12":  # source 001 kept 12 MFCC means
             cols += feature_columns(table_, "mfcc")[:12]
         else:
-            cols += feature_columns(table_, g)
+            cols += feature_columns(table_, g, stats=stats)
     return cols
 
 
@@ -338,7 +363,7 @@ def prepare(
     stream = stream and experiment.inputs == "segments"
     if experiment.inputs == "clip":
         table_ = fs.summaries
-        columns = _clip_columns(table_, experiment.features)
+        columns = _clip_columns(table_, experiment.features, experiment.stats)
         x_all = table_[columns].to_numpy(dtype=np.float32)
         meta = table_[["track_id", "label", "group", "split"]].reset_index(drop=True)
     else:
@@ -421,6 +446,7 @@ class RunResult:
     proba: dict  # side -> (n, n_classes) probabilities for valid and test
     bundle: Path | None = None
     skipped: pd.DataFrame | None = None  # path, reason: files the run could not use
+    recordings: pd.DataFrame | None = None  # test recordings' predictions (evaluate.recording_predictions)
 
 
 def save_bundle(folder: str | os.PathLike, model, *, experiment: Experiment, data: PreparedData,
@@ -454,6 +480,37 @@ def save_bundle(folder: str | os.PathLike, model, *, experiment: Experiment, dat
     return write_bundle(folder, model, bundle, kind="classifier")
 
 
+def _train_baseline(experiment: Experiment, data: PreparedData, x_train, y_train, seed: int):
+    """Fit a scikit-learn baseline (``musiclib.baselines``) and predict valid and test."""
+    import time
+
+    from .baselines import sklearn_model
+    from .train import FitResult
+
+    model = sklearn_model(experiment.builder, seed)
+    start = time.perf_counter()
+    model.fit(x_train, y_train)
+    seconds = time.perf_counter() - start
+    n_classes = len(data.labels)
+
+    def proba_of(x):
+        out = np.zeros((len(x), n_classes), dtype=np.float32)
+        if len(x):  # predict_proba's columns are the classes seen in training
+            out[:, model.classes_] = model.predict_proba(x)
+        return out
+
+    result = FitResult(model=model, seconds=seconds, n_train=int(len(y_train)))
+    return model, result, {side: proba_of(data.x[side]) for side in ("valid", "test")}
+
+
+def parameters_of(model) -> int:
+    """Trainable numbers of a Keras model, or coefficients / tree nodes of a scikit-learn one."""
+    from .baselines import sklearn_parameters
+    from .models import count_parameters
+
+    return count_parameters(model) if hasattr(model, "trainable_weights") else sklearn_parameters(model)
+
+
 def _train(experiment: Experiment, data: PreparedData, how, s: Settings, verbose: int):
     """Build, fit and predict, in memory or streamed from ``data.source``.
 
@@ -463,6 +520,8 @@ def _train(experiment: Experiment, data: PreparedData, how, s: Settings, verbose
     from .train import fit, set_seed
 
     x_train, y_train, class_weight = _balanced(data, how, s.seed)
+    if experiment.is_baseline:
+        return _train_baseline(experiment, data, x_train, y_train, s.seed)
     options = dict(experiment.options)
     if experiment.builder != "dense_clip" and s.profile.learning_rate is not None:
         options.setdefault("learning_rate", s.profile.learning_rate)  # a recipe's own rate wins
@@ -491,6 +550,72 @@ def _train(experiment: Experiment, data: PreparedData, how, s: Settings, verbose
     return model, result, proba
 
 
+def _resolved_settings(settings, *, profile=None, seed=None, dataset=None) -> Settings:
+    s = settings or default_settings()
+    if profile is not None:
+        s = s.replace(profile=profile)
+    if seed is not None:
+        s = s.replace(seed=seed)
+    if dataset is not None:
+        s = s.replace(dataset="synthetic" if str(dataset) == "synthetic" else str(Path(dataset).resolve()))
+    return s
+
+
+def _recipe_balance(experiment: Experiment, balance):
+    return experiment.balance if balance == "recipe" else _choice(Balance, "balance", balance, optional=True)
+
+
+def _evaluate_once(experiment: Experiment, manifest: pd.DataFrame, s: Settings, *, how, split: str, jobs: int,
+                   stream: bool, verbose: int, fold: int = 0, folds: int = 1):
+    """Prepare, train and score one split of ``manifest`` (its ``split`` column).
+
+    Returns ``(row, model, FitResult, PreparedData, proba, recordings)``; ``recordings`` is
+    :func:`musiclib.evaluate.recording_predictions` of the test side.
+    """
+    data = prepare(experiment, manifest, s, split=split, jobs=jobs, stream=stream)
+    try:
+        model, result, proba = _train(experiment, data, how, s, verbose)
+    finally:
+        if data.streamed:  # the on-disk segment array was made for this run only
+            path = Path(data.source.filename)
+            del data.source
+            data.source = None
+            path.unlink(missing_ok=True)
+    test = evaluate.evaluate_split(proba["test"], data.y["test"], data.meta["test"]["group"])
+    valid = (evaluate.evaluate_split(proba["valid"], data.y["valid"], data.meta["valid"]["group"])
+             if len(data.y["valid"]) else {})
+    recordings = evaluate.recording_predictions(proba["test"], data.y["test"], data.meta["test"]["group"], fold=fold)
+    spread = evaluate.interval_summary(recordings, seed=s.seed)
+    row = {
+        "experiment": experiment.name,
+        "title": experiment.title,
+        "dataset": s.dataset,
+        "profile": s.profile.name,
+        "seed": s.seed,
+        "split": data.split,
+        "folds": int(folds),
+        "fold": int(fold),
+        "balance": str(how) if how else "none",
+        "test_accuracy_segment": test["accuracy_segment"],
+        "test_accuracy_recording": test["accuracy_recording"],
+        "test_accuracy_recording_ci_low": spread["test_accuracy_recording_ci_low"],
+        "test_accuracy_recording_ci_high": spread["test_accuracy_recording_ci_high"],
+        "test_accuracy_recording_vote": test["accuracy_recording_vote"],
+        "macro_f1": test["macro_f1_recording"],
+        "macro_f1_segment": test["macro_f1_segment"],
+        "valid_accuracy_segment": valid.get("accuracy_segment", np.nan),
+        "parameters": parameters_of(model),
+        "epochs": result.epochs,
+        "train_seconds": round(result.seconds, 2),
+        "n_train": int(result.n_train),
+        "n_test_segments": int(len(data.y["test"])),
+        "n_test_recordings": int(data.meta["test"]["group"].nunique()),
+        "reported_accuracy": experiment.reported,
+        "source": experiment.source,
+    }
+    return row, model, result, data, proba, recordings
+
+
 def run(
     name: str,
     dataset=None,
@@ -506,7 +631,8 @@ def run(
     stream: bool | None = None,
     verbose: int = 0,
 ) -> RunResult:
-    """Run experiment ``name`` and return its results row, model and history.
+    """Run experiment ``name`` on one split (70 / 15 / 15 by recording) and return its
+    results row, model and history.
 
     Parameters
     ----------
@@ -522,7 +648,8 @@ def run(
         The recipe's balancing (default), or another.
     out_dir : path, optional
         Where the model bundle goes (default ``settings.models_dir / experiment``:
-        ``build/models/<profile>/<dataset>/<experiment>``).
+        ``build/models/<profile>/<dataset>/<experiment>``). Baselines (scikit-learn) save
+        no bundle.
     save : bool
         Save the bundle and append the row to ``build/results/experiments.csv``.
     stream : bool, optional
@@ -533,71 +660,173 @@ def run(
     -------
     RunResult
         ``row`` has ``experiment``, ``dataset``, ``profile``, ``seed``, ``split``,
-        ``test_accuracy_segment``, ``test_accuracy_recording`` (mean probability per
-        recording), ``test_accuracy_recording_vote``, ``macro_f1`` (recording level),
+        ``folds`` (1) and ``fold`` (0), ``test_accuracy_segment``,
+        ``test_accuracy_recording`` (mean probability per recording) with
+        ``test_accuracy_recording_ci_low`` / ``_ci_high`` (95% bootstrap interval over the
+        test recordings), ``test_accuracy_recording_vote``, ``macro_f1`` (recording level),
         ``valid_accuracy_segment``, ``parameters``, ``epochs``, ``train_seconds``, counts,
-        and ``reported_accuracy`` (the source's own number, on other data).
+        and ``reported_accuracy`` (the source's own number, on other data). For K folds
+        and intervals over them see :func:`run_folds`.
     """
-    from . import splits
-    from .models import count_parameters
-
     experiment = get(name)
-    s = settings or default_settings()
-    if profile is not None:
-        s = s.replace(profile=profile)
-    if seed is not None:
-        s = s.replace(seed=seed)
-    if dataset is not None:
-        s = s.replace(dataset="synthetic" if str(dataset) == "synthetic" else str(Path(dataset).resolve()))
-    how = experiment.balance if balance == "recipe" else _choice(Balance, "balance", balance, optional=True)
-
+    s = _resolved_settings(settings, profile=profile, seed=seed, dataset=dataset)
+    how = _recipe_balance(experiment, balance)
     ds = experiment_dataset(experiment, s, jobs=jobs)
     manifest = run_split(ds.manifest, s.seed)
     use_stream = s.profile.stream if stream is None else stream
-    data = prepare(experiment, manifest, s, split=split, jobs=jobs, stream=use_stream)
-    try:
-        model, result, proba = _train(experiment, data, how, s, verbose)
-    finally:
-        if data.streamed:  # the on-disk segment array was made for this run only
-            path = Path(data.source.filename)
-            del data.source
-            data.source = None
-            path.unlink(missing_ok=True)
-    test = evaluate.evaluate_split(proba["test"], data.y["test"], data.meta["test"]["group"])
-    valid = (evaluate.evaluate_split(proba["valid"], data.y["valid"], data.meta["valid"]["group"])
-             if len(data.y["valid"]) else {})
-    row = {
-        "experiment": experiment.name,
-        "title": experiment.title,
-        "dataset": s.dataset,
-        "profile": s.profile.name,
-        "seed": s.seed,
-        "split": data.split,
-        "balance": str(how) if how else "none",
-        "test_accuracy_segment": test["accuracy_segment"],
-        "test_accuracy_recording": test["accuracy_recording"],
-        "test_accuracy_recording_vote": test["accuracy_recording_vote"],
-        "macro_f1": test["macro_f1_recording"],
-        "macro_f1_segment": test["macro_f1_segment"],
-        "valid_accuracy_segment": valid.get("accuracy_segment", np.nan),
-        "parameters": count_parameters(model),
-        "epochs": result.epochs,
-        "train_seconds": round(result.seconds, 2),
-        "n_train": int(result.n_train),
-        "n_test_segments": int(len(data.y["test"])),
-        "n_test_recordings": int(data.meta["test"]["group"].nunique()),
-        "reported_accuracy": experiment.reported,
-        "source": experiment.source,
-    }
+    row, model, result, data, proba, recordings = _evaluate_once(
+        experiment, manifest, s, how=how, split=split, jobs=jobs, stream=use_stream, verbose=verbose)
     skipped = pd.concat([ds.skipped, data.skipped], ignore_index=True).drop_duplicates()
     row["n_skipped_files"] = int(len(skipped))  # before saving: the bundle and the CSV have it
     bundle = None
     if save:
-        bundle = save_bundle(Path(out_dir) if out_dir else s.models_dir / experiment.name, model,
-                             experiment=experiment, data=data, row=row, settings=s)
+        if not experiment.is_baseline:  # a bundle holds a Keras model
+            bundle = save_bundle(Path(out_dir) if out_dir else s.models_dir / experiment.name, model,
+                                 experiment=experiment, data=data, row=row, settings=s)
         evaluate.append_result(row, s)
     return RunResult(row=row, model=model, history=result.history, data=data, proba=proba, bundle=bundle,
-                     skipped=skipped)
+                     skipped=skipped, recordings=recordings)
+
+
+# ---------------------------------------------------------------------------------- folds
+
+
+@dataclass
+class FoldsResult:
+    """What :func:`run_folds` returns.
+
+    ``rows``: one results row per fold (as :func:`run`'s, with ``fold`` and ``folds``);
+    ``recordings``: every test recording's prediction (:func:`musiclib.evaluate.recording_predictions`,
+    ``fold`` column set); ``summary``: :func:`musiclib.evaluate.interval_summary` of them
+    plus ``experiment``, ``dataset``, ``profile``, ``seed``, ``train_seconds`` (all folds).
+    """
+
+    experiment: str
+    rows: pd.DataFrame
+    recordings: pd.DataFrame
+    summary: dict
+    skipped: pd.DataFrame | None = None
+
+    def describe(self, metric: str = "test_accuracy_recording") -> str:
+        """``'mel_cnn: 0.62 (95% interval 0.55 to 0.69; 5 folds, 160 test recordings)'``."""
+        return evaluate.describe_score(self.experiment, self.summary, metric=metric)
+
+
+def _folds_path(experiment: Experiment, s: Settings, manifest: pd.DataFrame, folds: int, how) -> Path:
+    """Where the per-recording predictions of these folds are kept: one file per experiment
+    recipe, dataset content, profile, seed and K, so a change of any of them trains anew."""
+    import hashlib
+
+    key = "|".join([repr(experiment), str(how), s.profile.name, str(s.seed), str(folds),
+                    s.dataset, *manifest.sort_values("track_id")[["track_id", "label", "group"]]
+                    .astype(str).agg("/".join, axis=1)])
+    digest = hashlib.sha1(key.encode()).hexdigest()[:12]
+    return Path(s.results_dir) / "folds" / f"{experiment.name}-k{folds}-{digest}.csv"
+
+
+def run_folds(
+    name: str,
+    dataset=None,
+    *,
+    folds: int = 5,
+    settings: Settings | None = None,
+    profile: str | None = None,
+    seed: int | None = None,
+    balance: str | None = "recipe",
+    save: bool = True,
+    reuse: bool = True,
+    jobs: int = 2,
+    stream: bool | None = None,
+    verbose: int = 0,
+    progress=None,
+) -> FoldsResult:
+    """Run experiment ``name`` on K folds by recording and summarise with 95% intervals.
+
+    The folds are :func:`musiclib.splits.fold_splits` (StratifiedGroupKFold with the seed):
+    every recording is tested once, every fold tests every label. Each fold trains a model
+    from scratch with the profile's settings; no bundle is saved (a fold's model saw less
+    data than :func:`run`'s).
+
+    Parameters
+    ----------
+    folds : int
+        K (at least 2, at most the fewest recordings of a label).
+    save : bool
+        Append each fold's row (with its ``fold`` index) to ``build/results/experiments.csv``
+        and keep the per-recording predictions under ``build/results/folds/``.
+    reuse : bool
+        If this experiment already ran on these folds (same recipe, data, profile, seed
+        and K), read its predictions instead of training again.
+    progress : callable, optional
+        Called with ``(fold, folds)`` before each fold trains.
+
+    Returns
+    -------
+    FoldsResult
+    """
+    experiment = get(name)
+    s = _resolved_settings(settings, profile=profile, seed=seed, dataset=dataset)
+    how = _recipe_balance(experiment, balance)
+    ds = experiment_dataset(experiment, s, jobs=jobs)
+    path = _folds_path(experiment, s, ds.manifest, folds, how)
+    rows_path = path.with_suffix(".rows.csv")
+    if reuse and path.exists() and rows_path.exists():
+        recordings, rows = pd.read_csv(path), pd.read_csv(rows_path)
+    else:
+        use_stream = s.profile.stream if stream is None else stream
+        fold_rows, parts = [], []
+        for k, manifest in enumerate(splits_for_folds(ds.manifest, folds=folds, seed=s.seed)):
+            if progress is not None:
+                progress(k, folds)
+            row, _model, _result, _data, _proba, recordings = _evaluate_once(
+                experiment, manifest, s, how=how, split="recording", jobs=jobs, stream=use_stream,
+                verbose=verbose, fold=k, folds=folds)
+            row["split"] = f"{folds} folds by recording"
+            row["n_skipped_files"] = int(len(ds.skipped))
+            fold_rows.append(row)
+            parts.append(recordings)
+            if save:
+                evaluate.append_result(row, s)
+        rows, recordings = pd.DataFrame(fold_rows), pd.concat(parts, ignore_index=True)
+        if save:
+            from . import safe_write
+
+            safe_write.write_csv(rows, rows_path)
+            safe_write.write_csv(recordings, path)
+    summary = evaluate.interval_summary(recordings, seed=s.seed)
+    summary.update(experiment=experiment.name, dataset=s.dataset, profile=s.profile.name, seed=s.seed,
+                   train_seconds=float(rows["train_seconds"].sum()))
+    return FoldsResult(experiment.name, rows, recordings, summary, skipped=ds.skipped)
+
+
+def splits_for_folds(manifest: pd.DataFrame, *, folds: int, seed: int) -> list[pd.DataFrame]:
+    """The K fold splits every fold run uses (:func:`musiclib.splits.fold_splits`, valid 15%)."""
+    from . import splits
+
+    return splits.fold_splits(manifest, folds=folds, seed=seed, valid_size=VALID_SIZE)
+
+
+def compare(
+    name_a: str,
+    name_b: str,
+    dataset=None,
+    *,
+    folds: int = 5,
+    settings: Settings | None = None,
+    metric: str = "accuracy_recording",
+    **options,
+) -> evaluate.Comparison:
+    """Paired comparison of two experiments on the same K folds by recording.
+
+    Runs (or reuses, see :func:`run_folds`) both experiments on the same folds and returns
+    :func:`musiclib.evaluate.paired_comparison` of their test recordings: ``a - b`` with a
+    95% interval. ``evaluate.describe(result)`` says it in one sentence.
+    """
+    s = settings or default_settings()
+    a = run_folds(name_a, dataset, folds=folds, settings=s, **options)
+    b = run_folds(name_b, dataset, folds=folds, settings=s, **options)
+    return evaluate.paired_comparison(a.recordings, b.recordings, names=(name_a, name_b), metric=metric,
+                                      seed=s.seed if options.get("seed") is None else options["seed"])
 
 
 def best_bundle(settings: Settings | None = None, *, default: str = "mel_cnn_augmented_more",
@@ -619,6 +848,7 @@ def best_bundle(settings: Settings | None = None, *, default: str = "mel_cnn_aug
     """
     s = settings or default_settings()
     results = summary(s)
+    results = results[~results["experiment"].map(lambda n: EXPERIMENTS[n].is_baseline)]  # no bundle
     best = (str(results.loc[results["test_accuracy_recording"].idxmax(), "experiment"])
             if len(results) and results["test_accuracy_recording"].notna().any() else default)
     folder = s.models_dir / best
@@ -635,8 +865,9 @@ def best_bundle(settings: Settings | None = None, *, default: str = "mel_cnn_aug
 
 SUMMARY_COLUMNS = [
     "experiment", "source", "title", "test_accuracy_segment", "test_accuracy_recording",
+    "test_accuracy_recording_ci_low", "test_accuracy_recording_ci_high",
     "test_accuracy_recording_vote", "macro_f1", "parameters", "train_seconds", "epochs",
-    "n_test_recordings", "reported_accuracy", "split", "dataset", "profile", "seed",
+    "n_test_recordings", "folds", "reported_accuracy", "split", "dataset", "profile", "seed",
 ]
 
 
@@ -690,3 +921,26 @@ def summary(
     for column, attribute in (("source", "source"), ("title", "title"), ("reported_accuracy", "reported")):
         rows[column] = rows["experiment"].map(lambda n: getattr(EXPERIMENTS[n], attribute))
     return rows[[c for c in SUMMARY_COLUMNS if c in rows]]
+
+
+FOLDS_COLUMNS = [
+    "experiment", "source", "title", "folds", "n_test_recordings",
+    "test_accuracy_recording_mean", "test_accuracy_recording_ci_low", "test_accuracy_recording_ci_high",
+    "test_accuracy_recording_fold_std", "test_accuracy_segment_mean", "test_accuracy_segment_ci_low",
+    "test_accuracy_segment_ci_high", "macro_f1_mean", "macro_f1_ci_low", "macro_f1_ci_high",
+    "train_seconds", "reported_accuracy", "dataset", "profile", "seed",
+]
+
+
+def folds_table(results) -> pd.DataFrame:
+    """One row per :class:`FoldsResult`: mean and 95% interval of each score, K, the number of
+    test recordings, training time over all folds, and the source's reported accuracy.
+
+    Taught in ``notebooks/07_results.ipynb``.
+    """
+    rows = []
+    for r in results:
+        e = get(r.experiment)
+        rows.append({**r.summary, "experiment": e.name, "source": e.source, "title": e.title,
+                     "reported_accuracy": e.reported})
+    return pd.DataFrame(rows, columns=FOLDS_COLUMNS)

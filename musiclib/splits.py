@@ -36,6 +36,8 @@ __all__ = [
     "balance_training",
     "check_no_leakage",
     "class_counts",
+    "fold_splits",
+    "repeated_splits",
     "class_weights",
     "leakage_report",
     "random_segment_split",
@@ -255,6 +257,103 @@ def assign_splits(
     _ensure_labels_in_train(split, labels, groups, rng)
     out["split"] = split.astype(str)
     return out
+
+
+def fold_splits(
+    manifest: pd.DataFrame,
+    *,
+    folds: int,
+    seed: int = 0,
+    valid_size: float = 0.15,
+    label_col: str = "label",
+    group_col: str = "group",
+) -> list[pd.DataFrame]:
+    """K splits by recording whose test sides partition the recordings (K-fold by group).
+
+    The test side of split ``k`` is fold ``k`` of scikit-learn's
+    :class:`~sklearn.model_selection.StratifiedGroupKFold` (shuffled with ``seed``), so every
+    recording is tested exactly once over the K splits. The validation side (early stopping)
+    is held out of the other folds as :func:`assign_splits` does, about ``valid_size`` of
+    all rows; the rest is ``train``.
+
+    Parameters
+    ----------
+    manifest : pandas.DataFrame
+        One row per recording or clip with ``label_col`` and ``group_col``; an existing
+        ``split`` column is ignored (replaced).
+    folds : int
+        K, at least 2.
+    seed : int
+        The same seed gives the same folds.
+    valid_size : float
+        Share of all rows for the validation side, in ``[0, 1)`` (0: no validation side).
+
+    Returns
+    -------
+    list of pandas.DataFrame
+        K copies of ``manifest`` (same index and order), each with a ``split`` column.
+
+    Raises
+    ------
+    MusiclibError
+        ``folds`` below 2; a label with fewer recordings (groups) than ``folds`` — every
+        test side must hold every label, so K folds need K recordings per label; or, rarely,
+        folds that still leave a label off some test side.
+
+    Taught in ``notebooks/04_segments_leakage_balance.ipynb``.
+    """
+    _require_columns(manifest, label_col, group_col)
+    folds = int(folds)
+    if folds < 2:
+        raise MusiclibError(f"folds must be at least 2, got {folds}")
+    valid_size = _check_fraction("valid_size", valid_size)
+    pairs = manifest[[label_col, group_col]].drop_duplicates()
+    per_label = pairs.groupby(label_col)[group_col].nunique()
+    too_few = per_label[per_label < folds]
+    if len(too_few):
+        listed = ", ".join(f"{label!r} has {n}" for label, n in too_few.items())
+        raise MusiclibError(
+            f"{folds} folds need at least {folds} recordings per label (each fold tests every label): "
+            f"{listed}; use fewer folds or repeated splits"
+        )
+    labels = manifest[label_col].to_numpy()
+    groups = manifest[group_col].to_numpy()
+    cv = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
+    out = []
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The least populated class", category=UserWarning)
+        for k, (_, test_idx) in enumerate(cv.split(np.zeros(len(labels)), labels, groups)):
+            split = np.full(len(labels), "train", dtype=object)
+            split[test_idx] = "test"
+            missing = sorted(set(labels) - set(labels[test_idx]), key=str)
+            if missing:
+                raise MusiclibError(
+                    f"fold {k} of {folds} (seed {seed}) tests no recording of {', '.join(map(repr, missing))}: "
+                    "recordings are too unevenly sized for this many folds; use fewer folds or another seed"
+                )
+            if valid_size > 0:
+                rest = split == "train"
+                rel = min(valid_size / (1.0 - 1.0 / folds), 0.99)
+                rng = np.random.RandomState(seed + 1000 * (k + 1))
+                held = _hold_out(labels[rest], groups[rest], rel, rng)
+                split[np.flatnonzero(rest)[held]] = "valid"
+                # Train needs every label; only valid gives back (test must stay this fold).
+                for label in set(labels) - set(labels[split == "train"]):
+                    given = sorted(pd.unique(groups[(split == "valid") & (labels == label)]), key=str)
+                    split[groups == given[rng.randint(len(given))]] = "train"
+            frame = manifest.copy()
+            frame["split"] = split.astype(str)
+            out.append(frame)
+    return out
+
+
+def repeated_splits(manifest: pd.DataFrame, *, repeats: int, seed: int = 0, **sizes) -> list[pd.DataFrame]:
+    """``repeats`` independent 70/15/15 splits by recording (:func:`assign_splits` with seeds
+    ``seed, seed + 1, ...``): test sides overlap, unlike :func:`fold_splits`; ``sizes`` are
+    ``valid_size`` / ``test_size``."""
+    if int(repeats) < 1:
+        raise MusiclibError(f"repeats must be at least 1, got {repeats}")
+    return [assign_splits(manifest, seed=seed + i, respect_existing=False, **sizes) for i in range(int(repeats))]
 
 
 def _ensure_labels_in_train(
