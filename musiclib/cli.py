@@ -227,6 +227,8 @@ def cmd_train(args) -> int:
     from . import experiments
 
     s = _settings(args)
+    if args.experiment == "vae" and args.folds is not None:
+        raise MusiclibError("--folds evaluates classifiers; the VAE (generation) trains on one split")
     if args.experiment == "vae":  # generation, not classification: its own recipe and row
         from . import vae
 
@@ -242,6 +244,8 @@ def cmd_train(args) -> int:
                 f"{row['train_seconds']:.0f} s; bundle {row['bundle']}"
             )
         return EXIT_OK
+    if args.folds is not None:
+        return _train_folds(args, s)
     result = experiments.run(
         args.experiment,
         args.dataset,
@@ -255,6 +259,7 @@ def cmd_train(args) -> int:
         print(f"musiclib: skipped {path}: {reason}", file=sys.stderr)
     row = {k: (None if isinstance(v, float) and v != v else v) for k, v in result.row.items()}
     row["bundle"] = str(result.bundle) if result.bundle else None
+    saved = f"bundle {row['bundle']}" if result.bundle else "no bundle (a scikit-learn baseline)"
     if args.json:
         print(json.dumps(row))  # the last line: one JSON object
     else:
@@ -262,8 +267,75 @@ def cmd_train(args) -> int:
             f"{row['experiment']} on {row['dataset']} ({row['profile']}, seed {row['seed']}, split {row['split']}):\n"
             f"  test accuracy  segment {row['test_accuracy_segment']:.3f}  recording {row['test_accuracy_recording']:.3f}"
             f"  (vote {row['test_accuracy_recording_vote']:.3f})  macro-F1 {row['macro_f1']:.3f}\n"
-            f"  {row['parameters']} parameters, {row['epochs']} epochs, {row['train_seconds']:.1f} s; bundle {row['bundle']}"
+            f"  95% interval of the recording accuracy {row['test_accuracy_recording_ci_low']:.3f} to "
+            f"{row['test_accuracy_recording_ci_high']:.3f} over {row['n_test_recordings']} test recordings "
+            f"(one split; --folds K for more)\n"
+            f"  {row['parameters']} parameters, {row['epochs']} epochs, {row['train_seconds']:.1f} s; {saved}"
         )
+    return EXIT_OK
+
+
+def _fold_progress(args):
+    if args.json or args.quiet:
+        return None
+    return lambda k, folds: print(f"musiclib: fold {k + 1} of {folds}", file=sys.stderr, flush=True)
+
+
+def _train_folds(args, s) -> int:
+    """``musiclib train DATASET --experiment NAME --folds K``: K folds by recording, one row
+    per fold in the results table, mean and 95% interval printed (no bundle)."""
+    import json
+
+    from . import evaluate, experiments
+
+    if args.split != "recording":
+        raise MusiclibError("--folds splits by recording; it cannot be combined with --split segment")
+    result = experiments.run_folds(args.experiment, args.dataset, folds=args.folds, settings=s, jobs=args.jobs,
+                                   reuse=False, progress=_fold_progress(args))
+    for path, reason in zip(result.skipped["path"], result.skipped["reason"]):
+        print(f"musiclib: skipped {path}: {reason}", file=sys.stderr)
+    if args.json:
+        per_fold = [{k: (None if isinstance(v, float) and v != v else v) for k, v in row.items()}
+                    for row in result.rows.to_dict(orient="records")]
+        print(json.dumps({**result.summary, "per_fold": per_fold}))  # the last line: one JSON object
+    else:
+        summary = result.summary
+        print(f"{args.experiment} on {summary['dataset']} ({summary['profile']}, seed {summary['seed']}, "
+              f"{summary['folds']} folds by recording, {summary['interval']}):")
+        for metric, title in (("test_accuracy_recording", "recording accuracy"),
+                              ("test_accuracy_segment", "segment accuracy"), ("macro_f1", "macro-F1")):
+            print(f"  {title:<19}{evaluate.describe_score('', summary, metric=metric)[2:]}")
+        print(f"  per fold (recording): " + " ".join(f"{v:.3f}" for v in result.rows["test_accuracy_recording"]))
+        print(f"  {summary['train_seconds']:.1f} s of training over the folds; no bundle (see musiclib train without --folds)")
+    return EXIT_OK
+
+
+def cmd_compare(args) -> int:
+    """``musiclib compare DATASET A B --folds K``: the paired difference A - B with its interval."""
+    import json
+
+    from . import evaluate, experiments
+
+    s = _settings(args)
+    for name in (args.a, args.b):
+        experiments.get(name)  # an unknown name fails before anything trains
+    progress = _fold_progress(args)
+    results = []
+    for name in (args.a, args.b):
+        if progress is not None:
+            print(f"musiclib: {name}", file=sys.stderr, flush=True)
+        results.append(experiments.run_folds(name, args.dataset, folds=args.folds, settings=s, jobs=args.jobs,
+                                             reuse=not args.retrain, progress=progress))
+    comparison = evaluate.paired_comparison(results[0].recordings, results[1].recordings, names=(args.a, args.b),
+                                            metric=args.metric, seed=s.seed)
+    sentence = evaluate.describe(comparison)
+    if args.json:
+        print(json.dumps({**comparison.to_dict(), "sentence": sentence,
+                          args.a: results[0].summary, args.b: results[1].summary}))
+    else:
+        for r in results:
+            print(f"  {r.describe()}")
+        print(sentence)
     return EXIT_OK
 
 
@@ -313,6 +385,13 @@ def _positive_int(value: str) -> int:
     n = int(value)
     if n < 1:
         raise argparse.ArgumentTypeError("must be 1 or more")
+    return n
+
+
+def _at_least_two(value: str) -> int:
+    n = int(value)
+    if n < 2:
+        raise argparse.ArgumentTypeError("must be 2 or more")
     return n
 
 
@@ -429,9 +508,26 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--split", choices=("recording", "segment"), default="recording",
                        help="recording (default); segment = the leaky split of the sources, for comparison")
     train.add_argument("--jobs", type=_jobs, default=os.cpu_count() or 1, help="feature extraction processes")
+    train.add_argument("--folds", type=_at_least_two, default=None, metavar="K",
+                       help="K folds by recording: mean and 95%% interval over every recording (no bundle); "
+                            "default: one 70/15/15 split and a bundle")
     train.add_argument("--json", action="store_true", help="print the results row as one JSON object, last")
     common(train)
     train.set_defaults(func=cmd_train)
+
+    cmp_ = sub.add_parser("compare", help="paired comparison of two experiments on the same K folds by recording")
+    cmp_.add_argument("dataset", help="synthetic, composers, a GTZAN folder or a folder of label sub-folders")
+    cmp_.add_argument("a", metavar="NAME_A", help="an experiment of `musiclib experiments`")
+    cmp_.add_argument("b", metavar="NAME_B", help="the experiment it is compared with")
+    cmp_.add_argument("--folds", type=_at_least_two, default=5, metavar="K", help="folds by recording (default 5)")
+    cmp_.add_argument("--metric", default="accuracy_recording",
+                      choices=("accuracy_recording", "accuracy_recording_vote", "accuracy_segment"))
+    cmp_.add_argument("--retrain", action="store_true",
+                      help="train both again even if they already ran on these folds (build/results/folds)")
+    cmp_.add_argument("--jobs", type=_jobs, default=os.cpu_count() or 1, help="feature extraction processes")
+    cmp_.add_argument("--json", action="store_true", help="print the comparison as one JSON object, last")
+    common(cmp_)
+    cmp_.set_defaults(func=cmd_compare)
 
     pred = sub.add_parser("predict", help="top labels with probabilities for audio files, from a model bundle")
     pred.add_argument("model_dir", metavar="MODEL_DIR", help="a model bundle folder (model.keras + bundle.json)")

@@ -91,6 +91,9 @@ class Profile:
     composer_small_scores : bool
         Draw the composers' pieces among the smaller half of each label's score files only
         (quick to parse; the ``tiny`` profile).
+    folds : int
+        K of the notebooks' repeated evaluation (``musiclib.experiments.run_folds``): every
+        comparison the course teaches is measured on K folds by recording, with intervals.
     description : str
         One line for humans.
     """
@@ -110,6 +113,7 @@ class Profile:
     composer_pieces: int = 60
     composer_seconds: float = 120.0
     composer_small_scores: bool = False
+    folds: int = 5
     description: str = ""
 
     def share_rule(self) -> str:
@@ -138,6 +142,7 @@ PROFILES: dict[str, Profile] = {
         composer_pieces=4,
         composer_seconds=4.0,
         composer_small_scores=True,
+        folds=2,
         description="unit tests: a handful of short clips, seconds per step",
     ),
     "fast": Profile(
