@@ -172,31 +172,69 @@ def execute_notebook(
     )
 
 
+# what results.md shows of each experiment row (results.csv keeps every column)
+RESULT_COLUMNS = [
+    "experiment", "source", "n_test_recordings", "folds", "test_accuracy_recording",
+    "test_accuracy_recording_ci_low", "test_accuracy_recording_ci_high", "test_accuracy_segment",
+    "test_accuracy_recording_vote", "macro_f1", "parameters", "train_seconds", "reported_accuracy",
+]
+
+
+def _experiment_tables(settings: Settings) -> pd.DataFrame:
+    """One dataset's rows: every one-split experiment (:func:`musiclib.experiments.summary`)
+    and every K-fold run kept under ``build/results/folds`` (:func:`~musiclib.experiments.stored_folds`),
+    with ``data`` and ``comparable`` (:func:`~musiclib.experiments.mark_comparable`)."""
+    from .experiments import folds_as_rows, folds_table, mark_comparable, stored_folds, summary
+
+    one_split = summary(settings)
+    if len(one_split):
+        one_split = mark_comparable(one_split)
+    folds = stored_folds(settings)
+    k_folds = mark_comparable(folds_as_rows(folds_table(folds))) if folds else pd.DataFrame()
+    parts = [t for t in (one_split, k_folds) if len(t)]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["experiment"])
+
+
+def _markdown(table: pd.DataFrame, columns) -> str:
+    shown = table[[c for c in columns if c in table]].copy()
+    return shown.round(3).to_markdown(index=False)
+
+
 def write_results(runs: Sequence[NotebookRun], settings: Settings, out_dir: Path, *,
                   dataset_chosen: bool = True) -> Path:
     """Write ``results.md`` and ``results.csv`` (the experiments) plus ``notebooks.csv``.
 
-    The experiments table is :func:`musiclib.experiments.summary` for the run's dataset,
-    profile and seed — the table notebook 07 shows — or, when the run named no dataset and
-    each notebook used its own default, for both built-in datasets (a ``dataset`` column
-    tells them apart). Other tables the notebooks wrote under ``build/results/`` (the
-    scikit-learn baselines of notebooks 02-03) follow it.
+    The experiments are those of the run's dataset, profile and seed — the tables notebook
+    07 shows — or, when the run named no dataset and each notebook used its own default,
+    of both built-in datasets (a ``dataset`` column tells them apart). Every row says what
+    it was measured on: ``n_test_recordings``, ``folds`` (1 for the single split of
+    :func:`musiclib.experiments.run`; K for a run of
+    :func:`musiclib.experiments.run_folds`, whose accuracy is the mean over every test
+    recording of the K folds) and the 95% interval of the recording accuracy
+    (``test_accuracy_recording_ci_low`` / ``_ci_high``, a percentile bootstrap over test
+    recordings); the baselines (``logreg_clip``, ``forest_clip``) are rows like any other.
+    ``comparable`` marks the rows measured on the same data with the same number of test
+    recordings; the others (``data`` = ``imbalanced``: notebook 04's variant) get a table of
+    their own in ``results.md``. Other tables the notebooks wrote under ``build/results/``
+    (the scikit-learn baselines of notebooks 02-03) follow.
     """
     from .config import BUILT_IN_DATASETS
-    from .experiments import summary
 
     notebooks = pd.DataFrame([r.__dict__ for r in runs])
     safe_write.write_csv(notebooks, out_dir / "notebooks.csv")
     if dataset_chosen:
-        experiments = summary(settings)
+        datasets = [settings.dataset]
         which = f"dataset `{settings.dataset}`"
     else:
-        tables = [summary(settings.replace(dataset=d)).assign(dataset=d) for d in BUILT_IN_DATASETS]
-        tables = [t for t in tables if len(t)]
-        experiments = (pd.concat(tables, ignore_index=True) if tables else summary(settings))
-        if "dataset" in experiments:
-            experiments = experiments[["dataset"] + [c for c in experiments.columns if c != "dataset"]]
+        datasets = list(BUILT_IN_DATASETS)
         which = "each notebook's own dataset (" + ", ".join(f"`{d}`" for d in BUILT_IN_DATASETS) + ")"
+    tables = {d: _experiment_tables(settings.replace(dataset=d)) for d in datasets}
+    tables = {d: t.assign(dataset=d) for d, t in tables.items() if len(t)}
+    if tables:
+        experiments = pd.concat(tables.values(), ignore_index=True)
+        experiments = experiments[["dataset"] + [c for c in experiments.columns if c != "dataset"]]
+    else:
+        experiments = pd.DataFrame(columns=["dataset", *RESULT_COLUMNS, "split", "data", "comparable"])
     safe_write.write_csv(experiments, out_dir / "results.csv")
     lines = [
         "# Course run",
@@ -208,11 +246,31 @@ def write_results(runs: Sequence[NotebookRun], settings: Settings, out_dir: Path
         "",
         notebooks.to_markdown(index=False) if len(notebooks) else "(none run)",
         "",
-        "## Experiments (split by recording; reported_accuracy: the source's own number, other data)",
+        "## Experiments",
         "",
-        experiments.round(3).to_markdown(index=False) if len(experiments)
-        else "No experiment has a result for this dataset, profile and seed yet.",
+        "Split by recording. `test_accuracy_recording` is the share of test recordings classified right, "
+        "with its 95% interval (`ci_low` to `ci_high`: a percentile bootstrap over the test recordings); "
+        "`folds` 1 is one split (70 / 15 / 15), K is K folds by recording, every recording tested once "
+        "(the mean over all of them). `reported_accuracy` is the source's own number, on other data "
+        "and mostly a leaky split: for orientation only.",
     ]
+    if not tables:
+        lines += ["", "No experiment has a result for this dataset, profile and seed yet."]
+    for dataset, table in tables.items():
+        one = table[table["folds"].fillna(1).astype(int) == 1] if "folds" in table else table
+        many = table.drop(index=one.index)
+        sections = [
+            ("one split by recording, comparable rows (same data, same test recordings)",
+             one[one["comparable"]]),
+            ("one split by recording, measured on other data or another number of test recordings: "
+             "not comparable with the rows above", one[~one["comparable"]]),
+            ("K folds by recording (mean over every test recording, 95% interval)", many[many["comparable"]]),
+            ("K folds by recording, on other data or another number of test recordings", many[~many["comparable"]]),
+        ]
+        for heading, rows in sections:
+            if len(rows):
+                extra = ["data"] if heading.startswith(("one split by recording, measured", "K folds by recording, on")) else []
+                lines += ["", f"### `{dataset}`: {heading}", "", _markdown(rows, RESULT_COLUMNS + extra)]
     results_dir = Path(settings.results_dir)
     for path in sorted(results_dir.glob("*.csv")) if results_dir.is_dir() else []:
         if path.name == "experiments.csv":

@@ -944,3 +944,77 @@ def folds_table(results) -> pd.DataFrame:
         rows.append({**r.summary, "experiment": e.name, "source": e.source, "title": e.title,
                      "reported_accuracy": e.reported})
     return pd.DataFrame(rows, columns=FOLDS_COLUMNS)
+
+
+def stored_folds(settings: Settings | None = None, *, names: list[str] | None = None) -> list[FoldsResult]:
+    """Every K-fold run kept under ``build/results/folds/`` for the settings' dataset, profile
+    and seed (what :func:`run_folds` saved), newest first per experiment and K, without
+    training anything.
+
+    Returns
+    -------
+    list of FoldsResult
+        In :func:`names` order, then by K; :func:`folds_table` turns them into a table.
+
+    Taught in ``notebooks/07_results.ipynb``; ``musiclib course`` writes them to ``results.md``.
+    """
+    s = settings or default_settings()
+    folder = Path(s.results_dir) / "folds"
+    found: dict[tuple[str, int], tuple[float, Path, pd.DataFrame]] = {}
+    for rows_path in sorted(folder.glob("*.rows.csv")) if folder.is_dir() else []:
+        recordings_path = rows_path.with_name(rows_path.name.removesuffix(".rows.csv") + ".csv")
+        if not recordings_path.exists():
+            continue
+        try:
+            rows = pd.read_csv(rows_path)
+        except (OSError, ValueError, pd.errors.ParserError):  # damaged: leave it out
+            continue
+        if not len(rows) or not {"experiment", "dataset", "profile", "seed", "folds"} <= set(rows.columns):
+            continue
+        first = rows.iloc[0]
+        name = str(first["experiment"])
+        if (name not in EXPERIMENTS or (names is not None and name not in names)
+                or str(first["dataset"]) != s.dataset or first["profile"] != s.profile.name
+                or int(first["seed"]) != s.seed):
+            continue
+        key, mtime = (name, int(first["folds"])), recordings_path.stat().st_mtime
+        if key not in found or mtime > found[key][0]:
+            found[key] = (mtime, recordings_path, rows)
+    order = list(EXPERIMENTS)
+    results = []
+    for (name, _k), (_mtime, path, rows) in sorted(found.items(), key=lambda kv: (order.index(kv[0][0]), kv[0][1])):
+        recordings = pd.read_csv(path)
+        summary_ = evaluate.interval_summary(recordings, seed=s.seed)
+        summary_.update(experiment=name, dataset=s.dataset, profile=s.profile.name, seed=s.seed,
+                        train_seconds=float(rows["train_seconds"].sum()))
+        results.append(FoldsResult(name, rows, recordings, summary_))
+    return results
+
+
+def folds_as_rows(table_: pd.DataFrame) -> pd.DataFrame:
+    """A :func:`folds_table` in the columns of :func:`summary` (the mean over every test
+    recording of the K folds is the row's accuracy; ``split`` says ``K folds by recording``),
+    so one-split rows and K-fold rows can share one results file."""
+    renamed = table_.rename(columns={"test_accuracy_recording_mean": "test_accuracy_recording",
+                                     "test_accuracy_segment_mean": "test_accuracy_segment",
+                                     "macro_f1_mean": "macro_f1"})
+    renamed["split"] = renamed["folds"].map(lambda k: f"{int(k)} folds by recording")
+    return renamed[[c for c in SUMMARY_COLUMNS if c in renamed]]
+
+
+def mark_comparable(table_: pd.DataFrame) -> pd.DataFrame:
+    """``table_`` (one row per experiment, :func:`summary` or :func:`folds_as_rows`) with two
+    more columns: ``data`` (the dataset variant the recipe trains on: ``as_is``, or the
+    ``imbalanced`` synthetic variant of notebook 04) and ``comparable``: True for the rows
+    measured on the same data with the same number of test recordings (the most common among
+    the ``as_is`` rows), the rows whose numbers may be set side by side.
+
+    Taught in ``notebooks/07_results.ipynb``.
+    """
+    out = table_.copy()
+    out["data"] = out["experiment"].map(lambda n: str(EXPERIMENTS[n].data) if n in EXPERIMENTS else "")
+    n = out["n_test_recordings"] if "n_test_recordings" in out else pd.Series(np.nan, index=out.index)
+    as_is = out["data"] == DataVariant.AS_IS
+    usual = n[as_is].dropna().mode()
+    out["comparable"] = as_is & (n == usual.iloc[0]) if len(usual) else as_is  # n unknown: the data decides
+    return out

@@ -829,22 +829,82 @@ def confusion_matrix(y_true, y_pred, labels, *, normalize: bool = True, ax=None,
     return ax
 
 
+def _interval_columns(results: pd.DataFrame, metric: str) -> tuple[str, str] | None:
+    """The columns of ``metric``'s 95% interval, if ``results`` has them.
+
+    ``test_accuracy_recording`` (a run's row) and ``test_accuracy_recording_mean`` (a row of
+    ``ml.experiments.folds_table``) both have theirs in ``test_accuracy_recording_ci_low`` /
+    ``_ci_high``.
+    """
+    base = metric.removesuffix("_mean")
+    low, high = f"{base}_ci_low", f"{base}_ci_high"
+    return (low, high) if low in results and high in results else None
+
+
 def results_bars(results: pd.DataFrame, *, x: str = "experiment",
                  metrics=("test_accuracy_segment", "test_accuracy_recording"), ax=None,
-                 reported: str | None = "reported_accuracy", title: str | None = None):
-    """Grouped bars of accuracies per experiment, the sources' reported number as a marker.
+                 reported: str | None = "reported_accuracy", title: str | None = None,
+                 intervals: bool = True, baselines=None):
+    """Grouped bars of accuracies per experiment, with their 95% intervals as error bars and the
+    sources' reported number as a marker.
 
-    Taught in ``notebooks/05_mfcc_networks.ipynb``.
+    Parameters
+    ----------
+    results : pandas.DataFrame
+        One row per experiment: ``ml.experiments.summary`` (one split: ``test_accuracy_*``)
+        or ``ml.experiments.folds_table`` (K folds: ``test_accuracy_*_mean``).
+    metrics : sequence of str
+        The bars of each experiment.
+    intervals : bool
+        Draw an error bar over every bar whose metric has ``<metric>_ci_low`` / ``_ci_high``
+        columns (for ``*_mean`` metrics, the interval of the same name without ``_mean``).
+    baselines : iterable of str, optional
+        Experiments whose tick label says ``(baseline)``; default: the scikit-learn
+        baselines of ``ml.experiments`` (``logreg_clip``, ``forest_clip``).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        ``ax.containers`` holds one bar container per metric (then the error bars).
+
+    Taught in ``notebooks/05_mfcc_networks.ipynb``, ``06_mel_cnn_augmentation`` and ``07_results``.
     """
     metrics = list(metrics)
     _require(results, x, *metrics)
+    results = results.reset_index(drop=True)
     long = results.melt(id_vars=[x], value_vars=metrics, var_name="metric", value_name="accuracy")
     if ax is None:
         _, ax = plt.subplots(figsize=(max(6, 1.3 * len(results) + 2), 4), layout="constrained")
-    sns.barplot(data=long, x=x, y="accuracy", hue="metric", ax=ax)
+    sns.barplot(data=long, x=x, y="accuracy", hue="metric", ax=ax, errorbar=None)
+    bars = list(ax.containers)[:len(metrics)]
+    drew_interval = False
+    if intervals:
+        for metric, container in zip(metrics, bars):
+            columns = _interval_columns(results, metric)
+            if columns is None:
+                continue
+            centres = np.array([p.get_x() + p.get_width() / 2 for p in container.patches])
+            values = results[metric].to_numpy(dtype=float)
+            low = results[columns[0]].to_numpy(dtype=float)
+            high = results[columns[1]].to_numpy(dtype=float)
+            known = np.isfinite(values) & np.isfinite(low) & np.isfinite(high)
+            if not known.any():
+                continue
+            errors = np.vstack([values - low, high - values])[:, known].clip(min=0)
+            ax.errorbar(centres[known], values[known], yerr=errors, fmt="none", ecolor="black", capsize=3,
+                        linewidth=1, label=None if drew_interval else "95% interval")
+            drew_interval = True
     if reported and reported in results and results[reported].notna().any():
         ax.scatter(range(len(results)), results[reported], marker="D", color="black", zorder=3,
                    label="reported by the source (other data, leaky split)")
+    if baselines is None:
+        from .experiments import EXPERIMENTS
+
+        baselines = [n for n, e in EXPERIMENTS.items() if e.is_baseline]
+    baselines = set(baselines)
+    names = results[x].astype(str).tolist()
+    if baselines & set(names):
+        ax.set_xticks(range(len(names)), [f"{n}\n(baseline)" if n in baselines else n for n in names])
     ax.set_ylim(0, 1)
     ax.tick_params(axis="x", rotation=30)
     ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1))

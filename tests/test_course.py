@@ -75,6 +75,57 @@ def test_results_table_shows_this_runs_experiments_and_other_tables(tmp_path):
     assert "## 02_spectral_features" in text and "random_forest" in text
 
 
+def _row(experiment, accuracy, n, **more):
+    return {"experiment": experiment, "dataset": "synthetic", "profile": "tiny", "seed": 0, "split": "by recording",
+            "balance": ml.experiments.get(experiment).balance or "none", "folds": 1, "fold": 0,
+            "test_accuracy_segment": accuracy, "test_accuracy_recording": accuracy,
+            "test_accuracy_recording_ci_low": accuracy - 0.2, "test_accuracy_recording_ci_high": accuracy + 0.1,
+            "n_test_recordings": n, **more}
+
+
+def test_results_carry_n_folds_intervals_baselines_and_mark_other_data(tmp_path):
+    """Every row says its n test recordings, folds and interval; a baseline is a row; the
+    rows of notebook 04's imbalanced variant (other data, other n) are not called comparable;
+    the K-fold runs kept under build/results/folds are summarised with theirs."""
+    settings = ml.config.settings(profile="tiny")
+    settings.results_dir.mkdir(parents=True)
+    pd.DataFrame([_row("logreg_clip", 0.7, 16), _row("cnn_mfcc", 0.8, 16),
+                  _row("cnn2_mfcc_unbalanced", 0.5, 9)]).to_csv(settings.results_dir / "experiments.csv", index=False)
+    # two K-fold runs as run_folds keeps them: per-recording predictions and per-fold rows
+    folds = settings.results_dir / "folds"
+    folds.mkdir()
+    for name, right in (("logreg_clip", [1, 1, 0, 1]), ("cnn_mfcc", [1, 0, 0, 1])):
+        recordings = pd.DataFrame({"fold": [0, 0, 1, 1], "group": list("abcd"), "y_true": [0, 1, 0, 1]})
+        recordings["y_pred"] = [t if r else 1 - t for t, r in zip(recordings["y_true"], right)]
+        recordings["y_pred_vote"] = recordings["y_pred"]
+        recordings["segments"], recordings["segments_correct"] = 2, [2 * r for r in right]
+        recordings.to_csv(folds / f"{name}-k2-abc.csv", index=False)
+        pd.DataFrame([_row(name, 0.5, 2, folds=2, fold=k, split="2 folds by recording", train_seconds=1.0)
+                      for k in (0, 1)]).to_csv(folds / f"{name}-k2-abc.rows.csv", index=False)
+    pd.DataFrame([_row("cnn_mfcc", 0.5, 2, folds=2, fold=0)]).assign(profile="fast").to_csv(
+        folds / "cnn_mfcc-k2-other.rows.csv", index=False)  # another profile: left out
+    pd.read_csv(folds / "cnn_mfcc-k2-abc.csv").to_csv(folds / "cnn_mfcc-k2-other.csv", index=False)
+
+    text = ml.course.write_results([ml.course.NotebookRun("07_x.ipynb", "ok", 1.0, 3)], settings, tmp_path).read_text()
+    table = pd.read_csv(tmp_path / "results.csv")
+    for column in ("n_test_recordings", "folds", "test_accuracy_recording_ci_low", "test_accuracy_recording_ci_high",
+                   "comparable", "data"):
+        assert column in table, column
+    one = table[table["folds"] == 1].set_index("experiment")
+    assert one.loc[["logreg_clip", "cnn_mfcc"], "comparable"].all()
+    assert not one.loc["cnn2_mfcc_unbalanced", "comparable"] and one.loc["cnn2_mfcc_unbalanced", "data"] == "imbalanced"
+    k = table[table["folds"] == 2].set_index("experiment")
+    assert sorted(k.index) == ["cnn_mfcc", "logreg_clip"]  # the other profile's run is not here
+    assert k.loc["logreg_clip", "test_accuracy_recording"] == 0.75 and k.loc["cnn_mfcc", "test_accuracy_recording"] == 0.5
+    assert (k["n_test_recordings"] == 4).all() and (k["split"] == "2 folds by recording").all()
+    assert (k["test_accuracy_recording_ci_low"] <= k["test_accuracy_recording"]).all()
+    assert (k["test_accuracy_recording"] <= k["test_accuracy_recording_ci_high"]).all()
+    comparable = text.index("one split by recording, comparable rows")
+    other = text.index("not comparable with the rows above")
+    assert comparable < text.index("cnn2_mfcc_unbalanced") and other < text.index("cnn2_mfcc_unbalanced")
+    assert "K folds by recording (mean over every test recording" in text and "ci_low" in text
+
+
 def test_cli_course_exit_status(course_dir, tmp_path, capsys):
     out = tmp_path / "cli-out"
     ok = cli.main(["course", "--notebooks", str(course_dir), "--only", "00", "--out", str(out), "-q"])

@@ -323,6 +323,29 @@ def test_results_bars_show_reported_numbers():
     assert len(ax.patches) >= 4 and ax.get_ylim() == (0, 1)
 
 
+def test_results_bars_draw_intervals_and_name_the_baseline():
+    results = pd.DataFrame({"experiment": ["logreg_clip", "cnn_mfcc"], "test_accuracy_segment": [0.5, 0.7],
+                            "test_accuracy_recording": [0.6, 0.8], "test_accuracy_recording_ci_low": [0.4, 0.7],
+                            "test_accuracy_recording_ci_high": [0.75, 0.95], "reported_accuracy": [None, 0.74]})
+    ax = plots.results_bars(results)
+    bars = [container for container in ax.containers if hasattr(container, "patches")]
+    recording = bars[1].patches  # the second metric's bars
+    lines = [c for c in ax.containers if type(c).__name__ == "ErrorbarContainer"]
+    assert len(lines) == 1  # only the recording level has an interval
+    segments = lines[0].lines[2][0].get_segments()  # the vertical bars, one per experiment
+    assert [tuple(np.round(seg[:, 1], 3)) for seg in segments] == [(0.4, 0.75), (0.7, 0.95)]
+    assert [round(seg[0, 0], 3) for seg in segments] == [round(p.get_x() + p.get_width() / 2, 3) for p in recording]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["logreg_clip\n(baseline)", "cnn_mfcc"]
+    assert "95% interval" in [t.get_text() for t in ax.get_legend().get_texts()]
+    # a folds table: the mean's interval, without the "_mean"
+    folds = pd.DataFrame({"experiment": ["a"], "test_accuracy_recording_mean": [0.5],
+                          "test_accuracy_recording_ci_low": [0.3], "test_accuracy_recording_ci_high": [0.6]})
+    ax = plots.results_bars(folds, metrics=["test_accuracy_recording_mean"], baselines=())
+    line = [c for c in ax.containers if type(c).__name__ == "ErrorbarContainer"][0]
+    assert tuple(np.round(line.lines[2][0].get_segments()[0][:, 1], 3)) == (0.3, 0.6)
+    assert plots.results_bars(folds, metrics=["test_accuracy_recording_mean"], intervals=False).containers[1:] == []
+
+
 def test_image_grid_shows_every_picture():
     fig = plots.image_grid(np.zeros((3, 8, 8, 4), np.uint8), ["a", "b", "c"], ncols=2)
     shown = [ax for ax in fig.axes if ax.images]
