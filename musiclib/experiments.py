@@ -285,13 +285,23 @@ class PreparedData:
 
 
 def experiment_dataset(experiment: Experiment, settings: Settings, *, dataset=None, jobs: int = 1):
-    """The dataset an experiment runs on (``dataset`` overrides the settings' choice)."""
+    """The dataset an experiment runs on (``dataset`` overrides the settings' choice).
+
+    The unbalanced synthetic variant keeps the profile's ``clips_per_style`` for the
+    commonest style, or more where the rarest would otherwise have fewer recordings than
+    the profile's ``folds``: K folds by recording test every style on every test side
+    (:func:`musiclib.splits.fold_splits`), which needs K recordings of the rarest.
+    """
+    import math
+
     from . import datasets
 
     name = str(dataset) if dataset is not None else settings.dataset
     if name == "synthetic" and experiment.data == "imbalanced":
         folder = settings.data_dir / "synthetic" / f"{settings.profile.name}-seed{settings.seed}-imbalanced"
-        return datasets.synthetic(settings, out_dir=folder, imbalance=IMBALANCE, jobs=jobs)
+        commonest = max(settings.profile.clips_per_style, math.ceil(settings.profile.folds / IMBALANCE - 1e-9))
+        return datasets.synthetic(settings, out_dir=folder, imbalance=IMBALANCE, jobs=jobs,
+                                  clips_per_style=commonest)
     # A full check (every file decoded) although extraction decodes again: the split is made
     # from this list, and a file that fails only when decoded must not take a place in it.
     return datasets.load(name, settings=settings, jobs=jobs)
