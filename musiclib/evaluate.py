@@ -121,12 +121,26 @@ def evaluate_split(proba: np.ndarray, y_true: np.ndarray, groups) -> dict[str, f
 
 
 def per_class_report(y_true, y_pred, labels: list[str]) -> pd.DataFrame:
-    """Precision, recall, F1 and support per class (``sklearn.metrics.classification_report``)."""
+    """Precision, recall, F1 and support per class (``sklearn.metrics.classification_report``).
+
+    A score that is undefined -- recall of a class with no true example (support 0),
+    precision of a class never predicted -- is NaN, not 0 (``zero_division=np.nan``): a
+    class that was not tested has no recall, which is not the same as a recall of 0. The
+    averages leave such values out.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per label (in ``labels`` order) plus ``macro avg`` and ``weighted avg``:
+        ``precision``, ``recall``, ``f1-score``, ``support`` (int: true examples).
+
+    Taught in ``notebooks/04_segments_leakage_balance.ipynb``.
+    """
     from sklearn.metrics import classification_report
 
     report = classification_report(
         y_true, y_pred, labels=list(range(len(labels))), target_names=labels,
-        output_dict=True, zero_division=0,
+        output_dict=True, zero_division=np.nan,
     )
     frame = pd.DataFrame(report).T
     frame["support"] = frame["support"].astype(int)
@@ -341,12 +355,44 @@ _METRIC_COLUMNS = {
     "accuracy_recording": ("y_pred", None),
     "accuracy_recording_vote": ("y_pred_vote", None),
     "accuracy_segment": ("segments_correct", "segments"),
+    "macro_f1": ("y_pred", None),  # recording level, from the confusion matrix
 }
+
+
+def _confusion_cells(frame: pd.DataFrame, codes: np.ndarray, n_clusters: int, n_classes: int) -> np.ndarray:
+    """``(n_clusters, n_classes**2)``: each recording's counts in the cells of the confusion matrix."""
+    cell = frame["y_true"].to_numpy(int) * n_classes + frame["y_pred"].to_numpy(int)
+    cells = np.zeros((n_clusters, n_classes * n_classes))
+    np.add.at(cells, (codes, cell), 1.0)
+    return cells
+
+
+def _paired_macro_f1(left: pd.DataFrame, right: pd.DataFrame, codes: np.ndarray, n_clusters: int,
+                     w: np.ndarray, level: float):
+    """Macro-F1 of ``left`` and ``right``, their difference, its bootstrap interval and per-fold values."""
+    n_classes = int(max(left["y_true"].max(), left["y_pred"].max(), right["y_pred"].max())) + 1
+    ca = _confusion_cells(left, codes, n_clusters, n_classes)
+    cb = _confusion_cells(right, codes, n_clusters, n_classes)
+
+    def f1(cells):
+        return _macro_f1_from_confusions(cells.reshape(*cells.shape[:-1], n_classes, n_classes))
+
+    fa, fb = float(f1(ca.sum(axis=0))), float(f1(cb.sum(axis=0)))
+    low, high = _percentiles(f1(w @ ca) - f1(w @ cb), level)
+    folds = left.index.get_level_values("fold").to_numpy()
+    per_fold = []
+    for f in np.unique(folds):
+        rows = folds == f
+        one = np.zeros(n_clusters)
+        np.add.at(one, codes[rows], 1.0)
+        mask = one > 0
+        per_fold.append(float(f1(ca[mask].sum(axis=0)) - f1(cb[mask].sum(axis=0))))
+    return fa, fb, low, high, per_fold
 
 
 def paired_comparison(a: pd.DataFrame, b: pd.DataFrame, *, names: tuple[str, str] = ("a", "b"),
                       metric: str = "accuracy_recording", n_boot: int = N_BOOTSTRAP, level: float = LEVEL,
-                      seed: int = 0) -> Comparison:
+                      seed: int = 0, pair_on: str = "fold") -> Comparison:
     """How much experiment ``a`` beats ``b`` on the same test recordings, with a 95% interval.
 
     Parameters
@@ -357,7 +403,17 @@ def paired_comparison(a: pd.DataFrame, b: pd.DataFrame, *, names: tuple[str, str
         which recordings were drawn for testing).
     names : (str, str)
         How the two are called in the result.
-    metric : {'accuracy_recording', 'accuracy_recording_vote', 'accuracy_segment'}
+    metric : {'accuracy_recording', 'accuracy_recording_vote', 'accuracy_segment', 'macro_f1'}
+        ``macro_f1`` is recording level (the mean over classes of F1, from the confusion
+        matrix of all test recordings; each resample recomputes it).
+    pair_on : {'fold', 'recording'}
+        ``fold``: the two tables hold the same (fold, recording) rows. ``recording``: each
+        recording's rows are pooled over the folds first -- for two protocols that test
+        every *segment* once but spread a recording's segments differently over the folds
+        (the leaky segment folds of :func:`musiclib.experiments.run_folds` beside the
+        folds by recording); only ``accuracy_segment`` is defined then, the two must test
+        the same segments of each recording, ``fold_differences`` is empty and ``a_only``
+        / ``b_only`` count the recordings with more segments right under ``a`` / ``b``.
 
     Returns
     -------
@@ -372,6 +428,10 @@ def paired_comparison(a: pd.DataFrame, b: pd.DataFrame, *, names: tuple[str, str
     """
     if metric not in _METRIC_COLUMNS:
         raise ValueError(f"metric must be one of {', '.join(_METRIC_COLUMNS)}, got {metric!r}")
+    if pair_on == "recording":
+        return _paired_by_recording(a, b, names=names, metric=metric, n_boot=n_boot, level=level, seed=seed)
+    if pair_on != "fold":
+        raise ValueError(f"pair_on must be 'fold' or 'recording', got {pair_on!r}")
     hit_col, count_col = _METRIC_COLUMNS[metric]
     key = ["fold", "group"]
     left = a.assign(group=a["group"].astype(str)).set_index(key).sort_index()
@@ -390,19 +450,57 @@ def paired_comparison(a: pd.DataFrame, b: pd.DataFrame, *, names: tuple[str, str
     members = np.zeros((n_clusters, len(left)))
     members[codes, np.arange(len(left))] = 1.0
     w = _resample_counts(n_clusters, n_boot=n_boot, seed=seed)
-    diff_hits, cluster_counts = members @ (ha - hb), members @ counts
-    boot = (w @ diff_hits) / np.maximum(w @ cluster_counts, 1e-12)
-    low, high = _percentiles(boot, level)
     folds = left.index.get_level_values("fold").to_numpy()
-    per_fold = [float((ha[folds == f] - hb[folds == f]).sum() / counts[folds == f].sum()) for f in np.unique(folds)]
+    if metric == "macro_f1":
+        a_score, b_score, low, high, per_fold = _paired_macro_f1(left, right, codes, n_clusters, w, level)
+    else:
+        diff_hits, cluster_counts = members @ (ha - hb), members @ counts
+        boot = (w @ diff_hits) / np.maximum(w @ cluster_counts, 1e-12)
+        low, high = _percentiles(boot, level)
+        per_fold = [float((ha[folds == f] - hb[folds == f]).sum() / counts[folds == f].sum())
+                    for f in np.unique(folds)]
+        a_score, b_score = float(ha.sum() / counts.sum()), float(hb.sum() / counts.sum())
     right_a = (left["y_pred"] == left["y_true"]).to_numpy()
     right_b = (right["y_pred"] == right["y_true"]).to_numpy()
     return Comparison(
         a=names[0], b=names[1], metric=metric,
-        a_score=float(ha.sum() / counts.sum()), b_score=float(hb.sum() / counts.sum()),
-        difference=float((ha - hb).sum() / counts.sum()), ci_low=low, ci_high=high,
+        a_score=a_score, b_score=b_score,
+        difference=a_score - b_score, ci_low=low, ci_high=high,
         n_recordings=int(n_clusters), folds=int(len(per_fold)), fold_differences=per_fold,
         a_only=int((right_a & ~right_b).sum()), b_only=int((right_b & ~right_a).sum()), level=level,
+    )
+
+
+def _paired_by_recording(a: pd.DataFrame, b: pd.DataFrame, *, names, metric: str, n_boot: int, level: float,
+                         seed: int) -> Comparison:
+    """:func:`paired_comparison` with each recording's rows pooled over the folds (``pair_on="recording"``)."""
+    if metric != "accuracy_segment":
+        raise ValueError("pair_on='recording' compares segment accuracy only (metric='accuracy_segment'): "
+                         "a recording split over several folds has no single recording-level prediction")
+
+    def pooled(frame):
+        frame = frame.assign(group=frame["group"].astype(str))
+        if (frame.groupby("group")["y_true"].nunique() > 1).any():
+            raise ValueError("a recording has two different true labels")
+        return frame.groupby("group").agg(y_true=("y_true", "first"), segments=("segments", "sum"),
+                                          segments_correct=("segments_correct", "sum"),
+                                          folds=("fold", "nunique")).sort_index()
+
+    left, right = pooled(a), pooled(b)
+    if (not left.index.equals(right.index) or not (left["y_true"] == right["y_true"]).all()
+            or not (left["segments"] == right["segments"]).all()):
+        raise ValueError(f"{names[0]} and {names[1]} did not test the same segments of the same recordings")
+    counts = left["segments"].to_numpy(float)
+    ha, hb = left["segments_correct"].to_numpy(float), right["segments_correct"].to_numpy(float)
+    w = _resample_counts(len(left), n_boot=n_boot, seed=seed)
+    boot = (w @ (ha - hb)) / np.maximum(w @ counts, 1e-12)
+    low, high = _percentiles(boot, level)
+    a_score, b_score = float(ha.sum() / counts.sum()), float(hb.sum() / counts.sum())
+    return Comparison(
+        a=names[0], b=names[1], metric=metric, a_score=a_score, b_score=b_score,
+        difference=a_score - b_score, ci_low=low, ci_high=high, n_recordings=int(len(left)),
+        folds=int(max(a["fold"].nunique(), b["fold"].nunique())), fold_differences=[],
+        a_only=int((ha / counts > hb / counts).sum()), b_only=int((hb / counts > ha / counts).sum()), level=level,
     )
 
 
@@ -415,7 +513,8 @@ def describe(comparison: Comparison, *, digits: int = 2) -> str:
     'mel_cnn_augmented and mel_cnn are not told apart: the difference is 0.02 (95% interval -0.06 to 0.10; ...).'
     """
     c = comparison
-    what = c.metric.replace("accuracy_", "").replace("_", " ") + " accuracy"
+    what = ("recording macro-F1" if c.metric == "macro_f1"
+            else c.metric.replace("accuracy_", "").replace("_", " ") + " accuracy")
     size = f"{c.folds} fold{'s' if c.folds != 1 else ''}, {c.n_recordings} test recordings"
     if c.resolved:
         # said from the winner's side: its lead and the interval of that lead

@@ -285,13 +285,23 @@ class PreparedData:
 
 
 def experiment_dataset(experiment: Experiment, settings: Settings, *, dataset=None, jobs: int = 1):
-    """The dataset an experiment runs on (``dataset`` overrides the settings' choice)."""
+    """The dataset an experiment runs on (``dataset`` overrides the settings' choice).
+
+    The unbalanced synthetic variant keeps the profile's ``clips_per_style`` for the
+    commonest style, or more where the rarest would otherwise have fewer recordings than
+    the profile's ``folds``: K folds by recording test every style on every test side
+    (:func:`musiclib.splits.fold_splits`), which needs K recordings of the rarest.
+    """
+    import math
+
     from . import datasets
 
     name = str(dataset) if dataset is not None else settings.dataset
     if name == "synthetic" and experiment.data == "imbalanced":
         folder = settings.data_dir / "synthetic" / f"{settings.profile.name}-seed{settings.seed}-imbalanced"
-        return datasets.synthetic(settings, out_dir=folder, imbalance=IMBALANCE, jobs=jobs)
+        commonest = max(settings.profile.clips_per_style, math.ceil(settings.profile.folds / IMBALANCE - 1e-9))
+        return datasets.synthetic(settings, out_dir=folder, imbalance=IMBALANCE, jobs=jobs,
+                                  clips_per_style=commonest)
     # A full check (every file decoded) although extraction decodes again: the split is made
     # from this list, and a file that fails only when decoded must not take a place in it.
     return datasets.load(name, settings=settings, jobs=jobs)
@@ -326,6 +336,8 @@ def prepare(
     jobs: int = 1,
     progress: bool = False,
     stream: bool = False,
+    segment_hop: float | None = None,
+    fold: tuple[int, int] | None = None,
 ) -> PreparedData:
     """Features of a manifest, split and shaped for the experiment's model.
 
@@ -339,6 +351,13 @@ def prepare(
     stream : bool
         Keep segment inputs in an on-disk array (``musiclib.streaming``) rather than in
         memory: ``x`` is then None and ``source`` / ``rows`` say where each side lies.
+    segment_hop : float, optional
+        Seconds between segment starts (default: the segment length, segments side by
+        side as the sources cut them). Shorter: overlapping segments
+        (:func:`musiclib.features.segment_starts`).
+    fold : (int, int), optional
+        With ``split="segment"``: ``(k, K)`` takes fold ``k`` of K leaky folds of the
+        segments (:func:`musiclib.splits.random_segment_folds`) instead of one random split.
     """
     from . import features, splits
 
@@ -372,9 +391,10 @@ def prepare(
             from .streaming import segments_to_disk
 
             path = settings.cache_dir / "segments" / f"{experiment.name}-{fs.config.config_hash}-{os.getpid()}.npy"
-            x_all, meta = segments_to_disk(fs, experiment.features[0], path, transform=experiment.transform)
+            x_all, meta = segments_to_disk(fs, experiment.features[0], path, transform=experiment.transform,
+                                           hop_seconds=segment_hop)
         else:
-            x_all, meta = fs.segments(experiment.features[0])
+            x_all, meta = fs.segments(experiment.features[0], hop_seconds=segment_hop)
             if experiment.transform == "log":
                 # in place where it can be (no second copy of every segment in memory)
                 in_place = isinstance(x_all, np.ndarray) and x_all.dtype == np.float32 and x_all.flags.writeable
@@ -384,7 +404,11 @@ def prepare(
 
             x_all = render_images(x_all).astype(np.float32) / 255.0
     if split == "segment":
-        meta = splits.random_segment_split(meta, seed=settings.seed)
+        if fold is None:
+            meta = splits.random_segment_split(meta, seed=settings.seed)
+        else:
+            k, n_folds = fold
+            meta = splits.random_segment_folds(meta, folds=n_folds, seed=settings.seed, valid_size=VALID_SIZE)[k]
         split_name = "by segment (leaky)"
     elif split == "recording":
         splits.check_no_leakage(meta)
@@ -393,6 +417,8 @@ def prepare(
         split_name = "by recording"
     else:
         raise MusiclibError(f"split must be 'recording' or 'segment', got {split!r}")
+    if segment_hop is not None and experiment.inputs != "clip":
+        split_name += f", segments every {segment_hop:g} s"
     labels = sorted(manifest["label"].unique())
     index = {c: i for i, c in enumerate(labels)}
     y_all = meta["label"].map(index).to_numpy(dtype=np.int64)
@@ -566,13 +592,15 @@ def _recipe_balance(experiment: Experiment, balance):
 
 
 def _evaluate_once(experiment: Experiment, manifest: pd.DataFrame, s: Settings, *, how, split: str, jobs: int,
-                   stream: bool, verbose: int, fold: int = 0, folds: int = 1):
+                   stream: bool, verbose: int, fold: int = 0, folds: int = 1, segment_hop: float | None = None):
     """Prepare, train and score one split of ``manifest`` (its ``split`` column).
 
     Returns ``(row, model, FitResult, PreparedData, proba, recordings)``; ``recordings`` is
     :func:`musiclib.evaluate.recording_predictions` of the test side.
     """
-    data = prepare(experiment, manifest, s, split=split, jobs=jobs, stream=stream)
+    leaky_fold = (fold, folds) if split == "segment" and folds > 1 else None
+    data = prepare(experiment, manifest, s, split=split, jobs=jobs, stream=stream, segment_hop=segment_hop,
+                   fold=leaky_fold)
     try:
         model, result, proba = _train(experiment, data, how, s, verbose)
     finally:
@@ -630,6 +658,7 @@ def run(
     jobs: int = 2,
     stream: bool | None = None,
     verbose: int = 0,
+    segment_hop: float | None = None,
 ) -> RunResult:
     """Run experiment ``name`` on one split (70 / 15 / 15 by recording) and return its
     results row, model and history.
@@ -655,6 +684,8 @@ def run(
     stream : bool, optional
         Train segment models from an on-disk array in batches (bounded memory); default:
         the profile's ``stream`` (on for ``full``).
+    segment_hop : float, optional
+        Seconds between segment starts (default: the segment length, no overlap).
 
     Returns
     -------
@@ -675,7 +706,8 @@ def run(
     manifest = run_split(ds.manifest, s.seed)
     use_stream = s.profile.stream if stream is None else stream
     row, model, result, data, proba, recordings = _evaluate_once(
-        experiment, manifest, s, how=how, split=split, jobs=jobs, stream=use_stream, verbose=verbose)
+        experiment, manifest, s, how=how, split=split, jobs=jobs, stream=use_stream, verbose=verbose,
+        segment_hop=segment_hop)
     skipped = pd.concat([ds.skipped, data.skipped], ignore_index=True).drop_duplicates()
     row["n_skipped_files"] = int(len(skipped))  # before saving: the bundle and the CSV have it
     bundle = None
@@ -712,12 +744,15 @@ class FoldsResult:
         return evaluate.describe_score(self.experiment, self.summary, metric=metric)
 
 
-def _folds_path(experiment: Experiment, s: Settings, manifest: pd.DataFrame, folds: int, how) -> Path:
+def _folds_path(experiment: Experiment, s: Settings, manifest: pd.DataFrame, folds: int, how, *,
+                split: str = "recording", segment_hop: float | None = None) -> Path:
     """Where the per-recording predictions of these folds are kept: one file per experiment
-    recipe, dataset content, profile, seed and K, so a change of any of them trains anew."""
+    recipe, dataset content, profile, seed and K (and split and segment hop when not the
+    defaults), so a change of any of them trains anew."""
     import hashlib
 
-    key = "|".join([repr(experiment), str(how), s.profile.name, str(s.seed), str(folds),
+    protocol = [] if split == "recording" and segment_hop is None else [f"split={split}", f"hop={segment_hop}"]
+    key = "|".join([repr(experiment), str(how), s.profile.name, str(s.seed), str(folds), *protocol,
                     s.dataset, *manifest.sort_values("track_id")[["track_id", "label", "group"]]
                     .astype(str).agg("/".join, axis=1)])
     digest = hashlib.sha1(key.encode()).hexdigest()[:12]
@@ -733,6 +768,8 @@ def run_folds(
     profile: str | None = None,
     seed: int | None = None,
     balance: str | None = "recipe",
+    split: str = "recording",
+    segment_hop: float | None = None,
     save: bool = True,
     reuse: bool = True,
     jobs: int = 2,
@@ -751,6 +788,15 @@ def run_folds(
     ----------
     folds : int
         K (at least 2, at most the fewest recordings of a label).
+    split : {'recording', 'segment'}
+        ``segment``: the leaky protocol, K folds of the *segments* ignoring their recordings
+        (:func:`musiclib.splits.random_segment_folds`), to measure the leak (notebook 04).
+        Every segment is tested once, as with ``recording``; a recording's segments are
+        spread over several folds, so its ``recordings`` rows are per (fold, recording) and
+        only the segment-level scores compare with the honest ones.
+    segment_hop : float, optional
+        Seconds between segment starts (default: the segment length, no overlap); shorter
+        makes neighbouring segments share audio.
     save : bool
         Append each fold's row (with its ``fold`` index) to ``build/results/experiments.csv``
         and keep the per-recording predictions under ``build/results/folds/``.
@@ -768,7 +814,9 @@ def run_folds(
     s = _resolved_settings(settings, profile=profile, seed=seed, dataset=dataset)
     how = _recipe_balance(experiment, balance)
     ds = experiment_dataset(experiment, s, jobs=jobs)
-    path = _folds_path(experiment, s, ds.manifest, folds, how)
+    if split not in ("recording", "segment"):
+        raise MusiclibError(f"split must be 'recording' or 'segment', got {split!r}")
+    path = _folds_path(experiment, s, ds.manifest, folds, how, split=split, segment_hop=segment_hop)
     rows_path = path.with_suffix(".rows.csv")
     if reuse and path.exists() and rows_path.exists():
         recordings, rows = pd.read_csv(path), pd.read_csv(rows_path)
@@ -779,9 +827,11 @@ def run_folds(
             if progress is not None:
                 progress(k, folds)
             row, _model, _result, _data, _proba, recordings = _evaluate_once(
-                experiment, manifest, s, how=how, split="recording", jobs=jobs, stream=use_stream,
-                verbose=verbose, fold=k, folds=folds)
-            row["split"] = f"{folds} folds by recording"
+                experiment, manifest, s, how=how, split=split, jobs=jobs, stream=use_stream,
+                verbose=verbose, fold=k, folds=folds, segment_hop=segment_hop)
+            row["split"] = f"{folds} folds " + ("by recording" if split == "recording" else "by segment (leaky)")
+            if segment_hop is not None:  # its own rows in the results table
+                row["split"] += f", segments every {segment_hop:g} s"
             row["n_skipped_files"] = int(len(ds.skipped))
             fold_rows.append(row)
             parts.append(recordings)

@@ -40,6 +40,7 @@ __all__ = [
     "repeated_splits",
     "class_weights",
     "leakage_report",
+    "random_segment_folds",
     "random_segment_split",
     "split_frames",
 ]
@@ -444,6 +445,72 @@ def random_segment_split(
         _, valid_idx = _split(idx, labels[idx], valid_size / (1.0 - test_size), seed + 1)
         split[valid_idx] = "valid"
     out["split"] = split.astype(str)
+    return out
+
+
+def random_segment_folds(
+    frame: pd.DataFrame,
+    *,
+    folds: int,
+    seed: int = 0,
+    valid_size: float = 0.15,
+    label_col: str = "label",
+) -> list[pd.DataFrame]:
+    """LEAKY on purpose: K folds of the *rows* (segments), ignoring their recordings.
+
+    The K-fold form of :func:`random_segment_split`, to measure the leak across folds beside
+    :func:`fold_splits`: the test side of split ``k`` is fold ``k`` of scikit-learn's
+    :class:`~sklearn.model_selection.StratifiedKFold` over the rows (shuffled with ``seed``;
+    plain :class:`~sklearn.model_selection.KFold` when a label has fewer rows than folds),
+    so every row is tested exactly once over the K splits, as every recording is in
+    :func:`fold_splits`. The validation side is a random share of the other rows. Segments
+    of one recording land on several sides: **do not use this to report a result**.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Rows to split (per-segment frames) with ``label_col``.
+    folds : int
+        K, at least 2 and at most the number of rows.
+    seed : int
+        The same seed gives the same folds.
+    valid_size : float
+        Share of all rows for the validation side, in ``[0, 1)``.
+
+    Returns
+    -------
+    list of pandas.DataFrame
+        K copies of ``frame``, each with its ``split`` column (re)assigned.
+
+    Taught in ``notebooks/04_segments_leakage_balance.ipynb``.
+    """
+    from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
+
+    _require_columns(frame, label_col)
+    folds = int(folds)
+    if folds < 2 or folds > len(frame):
+        raise MusiclibError(f"folds must be between 2 and the number of rows ({len(frame)}), got {folds}")
+    valid_size = _check_fraction("valid_size", valid_size)
+    labels = frame[label_col].to_numpy()
+    if pd.Series(labels).value_counts().min() >= folds:
+        cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    else:
+        cv = KFold(n_splits=folds, shuffle=True, random_state=seed)
+    out = []
+    for k, (rest_idx, test_idx) in enumerate(cv.split(np.zeros(len(labels)), labels)):
+        split = np.full(len(labels), "train", dtype=object)
+        split[test_idx] = "test"
+        if valid_size > 0:
+            size = min(valid_size / (1.0 - 1.0 / folds), 0.99)
+            try:
+                _, valid_idx = train_test_split(rest_idx, test_size=size, stratify=labels[rest_idx],
+                                                random_state=seed + 1000 * (k + 1))
+            except ValueError:  # a label with a single row cannot be stratified
+                _, valid_idx = train_test_split(rest_idx, test_size=size, random_state=seed + 1000 * (k + 1))
+            split[valid_idx] = "valid"
+        part = frame.copy()
+        part["split"] = split.astype(str)
+        out.append(part)
     return out
 
 

@@ -54,6 +54,7 @@ def segments_to_disk(
     *,
     track_ids=None,
     transform: str | None = None,
+    hop_seconds: float | None = None,
 ) -> tuple[np.ndarray, pd.DataFrame]:
     """Write the segments of one frame feature into a float32 ``.npy`` file and map it.
 
@@ -77,6 +78,8 @@ def segments_to_disk(
         Only these rows, in this order (default: all, in ``feature_set.summaries`` order).
     transform : {None, "log"}
         ``"log"``: power to dB, as above (for ``"mel"``: the log-mel spectrogram).
+    hop_seconds : float, optional
+        Seconds between segment starts (default: the segment length, no overlap).
 
     Returns
     -------
@@ -94,7 +97,7 @@ def segments_to_disk(
         raise MusiclibError(f"transform must be None or 'log', got {transform!r}")
     path = Path(path).expanduser()
     with safe_write.temporary_file(path) as tmp:
-        X, meta = feature_set.segments(name, track_ids=track_ids, out=tmp)
+        X, meta = feature_set.segments(name, track_ids=track_ids, out=tmp, hop_seconds=hop_seconds)
         if transform == "log" and len(X):
             # in place on the file, about _CHUNK_BYTES at a time: memory never holds it all
             row_bytes = max(1, int(np.prod(X.shape[1:])) * X.itemsize)

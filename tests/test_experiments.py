@@ -92,11 +92,15 @@ def test_bundle_and_results_table(tiny, tmp_path):
 
 def test_unbalanced_variant_and_balancing(tiny):
     exp = ml.experiments.get("cnn2_mfcc_unbalanced")
-    data = ml.experiments.experiment_dataset(exp, tiny.replace(profile="fast"))
+    data = ml.experiments.experiment_dataset(exp, tiny)
     counts = data.manifest["label"].value_counts()
-    assert counts.max() == 10 and counts.min() <= 3
+    # the rarest keeps a quarter of the commonest's clips, and at least K = profile.folds of
+    # them, so that K folds by recording test every style
+    folds = tiny.profile.folds
+    assert counts.min() == folds and counts.max() == max(tiny.profile.clips_per_style, 4 * folds)
+    assert len(ml.splits.fold_splits(data.manifest, folds=folds, seed=0)) == folds
     manifest = ml.splits.assign_splits(data.manifest, seed=0)
-    prepared = ml.experiments.prepare(exp, manifest, tiny.replace(profile="fast"), jobs=2)
+    prepared = ml.experiments.prepare(exp, manifest, tiny, jobs=2)
     x, y, weights = ml.experiments._balanced(prepared, "class_weight", 0)
     assert len(weights) == len(prepared.labels) and max(weights.values()) > 1 > min(weights.values())
     x, y, weights = ml.experiments._balanced(prepared, "oversample", 0)

@@ -240,6 +240,7 @@ class FeatureSet:
         *,
         track_ids: Iterable[str] | None = None,
         out: str | os.PathLike | None = None,
+        hop_seconds: float | None = None,
     ) -> tuple[np.ndarray, pd.DataFrame]:
         """Segment matrices of every row (see :func:`segment_matrices`), streamed from disk.
 
@@ -255,6 +256,9 @@ class FeatureSet:
         out : path, optional
             Write the result to this ``.npy`` file (memory-mapped, for data larger than
             memory) instead of memory.
+        hop_seconds : float, optional
+            Seconds between segment starts (default: the segment length, no overlap); see
+            :func:`segment_starts`.
 
         Returns
         -------
@@ -271,7 +275,7 @@ class FeatureSet:
         table = self.summaries
         if track_ids is not None:
             table = table.set_index("track_id").loc[list(track_ids)].reset_index()
-        starts = [segment_starts(self.n_frames(t), cfg) for t in table["track_id"]]
+        starts = [segment_starts(self.n_frames(t), cfg, hop_seconds=hop_seconds) for t in table["track_id"]]
         total = int(sum(len(s) for s in starts))
         shape = (total, cfg.frames_per_segment, cfg.n_rows(name))
         if out is not None:
@@ -281,7 +285,7 @@ class FeatureSet:
         pos = 0
         for track_id, s in zip(table["track_id"], starts):
             if len(s):
-                _cut_segments(self.frames(track_id, name), cfg, out=X[pos : pos + len(s)])
+                _cut_segments(self.frames(track_id, name), cfg, out=X[pos : pos + len(s)], hop_seconds=hop_seconds)
                 pos += len(s)
         cols = [c for c in ("track_id", "label", "group", "split", "augment") if c in table]
         counts = [len(s) for s in starts]

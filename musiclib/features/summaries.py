@@ -177,7 +177,8 @@ def clip_summary(
     return summary
 
 
-def segment_starts(n_frames: int, config: FeatureConfig | None = None) -> np.ndarray:
+def segment_starts(n_frames: int, config: FeatureConfig | None = None, *,
+                   hop_seconds: float | None = None) -> np.ndarray:
     """First frame of every whole segment of a clip of ``n_frames`` frames.
 
     Segment ``k`` starts at the frame of time ``k * segment_seconds``
@@ -194,6 +195,12 @@ def segment_starts(n_frames: int, config: FeatureConfig | None = None) -> np.nda
         Frames of the clip (:meth:`FeatureConfig.n_frames`).
     config : FeatureConfig, optional
         Gives ``segment_seconds``, ``sample_rate`` and ``hop_length``.
+    hop_seconds : float, optional
+        Seconds between the starts of neighbouring segments (default ``segment_seconds``:
+        segments side by side, as the sources cut them). A shorter hop makes segments
+        **overlap**: at 1 s, 3 s segments share 2 s with each neighbour and a 10 s clip
+        gives 8 of them instead of 3 (``notebooks/04_segments_leakage_balance.ipynb``
+        uses this to make the leak of a random split visible).
 
     Returns
     -------
@@ -205,7 +212,11 @@ def segment_starts(n_frames: int, config: FeatureConfig | None = None) -> np.nda
     Taught in ``notebooks/03_mfcc_chroma_mel.ipynb``.
     """
     cfg = as_feature_config(config)
-    step = cfg.segment_seconds * cfg.sample_rate / cfg.hop_length  # frames per segment, real
+    if hop_seconds is None:
+        hop_seconds = cfg.segment_seconds
+    elif not float(hop_seconds) > 0:
+        raise MusiclibError(f"hop_seconds must be positive, got {hop_seconds!r}")
+    step = float(hop_seconds) * cfg.sample_rate / cfg.hop_length  # frames between starts, real
     fps = cfg.frames_per_segment
     if n_frames < fps:
         return np.zeros(0, dtype=np.int64)
@@ -249,9 +260,10 @@ def segment_matrices(
     return _cut_segments(frames, cfg)
 
 
-def _cut_segments(frames: np.ndarray, cfg: FeatureConfig, out: np.ndarray | None = None) -> np.ndarray:
+def _cut_segments(frames: np.ndarray, cfg: FeatureConfig, out: np.ndarray | None = None, *,
+                  hop_seconds: float | None = None) -> np.ndarray:
     fps = cfg.frames_per_segment
-    starts = segment_starts(frames.shape[1], cfg)
+    starts = segment_starts(frames.shape[1], cfg, hop_seconds=hop_seconds)
     if out is None:
         out = np.empty((len(starts), fps, frames.shape[0]), dtype=np.float32)
     for k, s in enumerate(starts):
