@@ -305,12 +305,17 @@ html_theme_options = {{
     "use_download_button": True,
     "use_fullscreen_button": False,
     "show_navbar_depth": 1,
+    "navigation_depth": 2,
     "home_page_in_toc": True,
 }}
 autodoc_member_order = "bysource"
-autodoc_typehints = "description"
+# the numpy-style docstrings give the types; as plain text, not links: a type named "path"
+# or "array" would otherwise link to whatever object of the library has that name
+autodoc_typehints = "none"
 napoleon_google_docstring = False
 napoleon_numpy_docstring = True
+napoleon_use_param = False
+napoleon_use_rtype = False
 napoleon_use_ivar = True  # a dataclass's Attributes beside its documented fields: one entry each
 # the reader's own light / dark setting (the theme's script reports an empty mode as an error)
 html_context = {{"default_mode": "auto"}}
@@ -331,10 +336,10 @@ def _favicon(path: Path) -> None:
 
 
 def prepare_source(course_dir: str | os.PathLike, src: str | os.PathLike, *, student: bool = False,
-                   readme: str | os.PathLike | None = None) -> dict[str, list[str]]:
+                   readme: str | os.PathLike | None = None, api: bool = True) -> dict[str, list[str]]:
     """Lay out the Sphinx project of the site in ``src`` (emptied first).
 
-    Returns the API reference's module -> documented names.
+    Returns the API reference's module -> documented names (empty without ``api``).
     """
     from .config import project_root
 
@@ -361,7 +366,7 @@ def prepare_source(course_dir: str | os.PathLike, src: str | os.PathLike, *, stu
         return _site_markdown("\n\n".join(parts), root=root, src=src, notebooks=stems)
 
     edition = " (student edition)" if student else ""
-    pages = ["results"] + ([] if student else ["instructors"]) + ["api/index"]
+    pages = ["results"] + ([] if student else ["instructors"]) + (["api/index"] if api else [])
     note = ("\n\n*Student edition: the exercises' solutions are left for you to write; the "
             "notebooks were run as you receive them.*" if student else "")
     (src / "index.md").write_text(
@@ -375,18 +380,19 @@ def prepare_source(course_dir: str | os.PathLike, src: str | os.PathLike, *, stu
     if not student:
         (src / "instructors.md").write_text(f"# For instructors\n\n{md(instructors)}\n", encoding="utf-8")
 
-    documented = _api_pages(src)
+    documented = _api_pages(src) if api else {}
     rows = ["| module | what it owns |", "|---|---|"]
     for module_name in documented:
         doc = inspect.getdoc(importlib.import_module(module_name)) or ""
         first = " ".join(doc.split("\n\n")[0].split()).replace("|", "\\|")
         short = module_name.split(".", 1)[1]
         rows.append(f"| [`{module_name}`]({short}.rst) | {first} |")
-    (src / "api" / "index.md").write_text(
-        "# API reference\n\nEvery public name of each module of `musiclib`, from its docstring "
-        "(numpy style): the names in the module's `__all__`, or where it has none, the functions, "
-        "classes and constants it defines.\n\n" + "\n".join(rows) + "\n\n" + md(library) + "\n\n"
-        + _toctree("Modules", list(s.split(".", 1)[1] for s in documented), hidden=True), encoding="utf-8")
+    if api:
+        (src / "api" / "index.md").write_text(
+            "# API reference\n\nEvery public name of each module of `musiclib`, from its docstring "
+            "(numpy style): the names in the module's `__all__`, or where it has none, the functions, "
+            "classes and constants it defines.\n\n" + "\n".join(rows) + "\n\n" + md(library) + "\n\n"
+            + _toctree("Modules", list(s.split(".", 1)[1] for s in documented), hidden=True), encoding="utf-8")
 
     static = src / "_static"
     static.mkdir()
@@ -397,7 +403,7 @@ def prepare_source(course_dir: str | os.PathLike, src: str | os.PathLike, *, stu
 
 
 def build_site(course_dir: str | os.PathLike | None = None, out: str | os.PathLike | None = None, *,
-               student: bool = False, readme: str | os.PathLike | None = None,
+               student: bool = False, readme: str | os.PathLike | None = None, api: bool = True,
                take_screenshot: bool = True, echo: Callable[[str], None] = print) -> Path:
     """Build the site of an executed course; return its ``index.html``.
 
@@ -410,6 +416,9 @@ def build_site(course_dir: str | os.PathLike | None = None, out: str | os.PathLi
         to ``<out>-src``.
     student : bool
         The student edition: no instructors' page, titled so.
+    api : bool
+        With the API reference (the part of the build that takes longest; the same in both
+        editions).
     take_screenshot : bool
         Photograph one notebook page to ``<out>/screenshot.png`` when Chromium is installed.
     """
@@ -421,7 +430,7 @@ def build_site(course_dir: str | os.PathLike | None = None, out: str | os.PathLi
     out = Path(out) if out else build / f"site{suffix}"
     src = out.parent / f"{out.name}-src"
     start = time.perf_counter()
-    prepare_source(course_dir, src, student=student, readme=readme)
+    prepare_source(course_dir, src, student=student, readme=readme, api=api)
     if out.exists():
         shutil.rmtree(out)
     cmd = [sys.executable, "-m", "sphinx", "-b", "html", "-q", "-d", str(src / ".doctrees"), str(src), str(out)]
