@@ -143,8 +143,8 @@ def _directive(module_name: str, name: str, obj, documented_data: set[str], *, i
             options += [] if short else ["   :no-value:"]
         else:  # autodoc would show the docstring of the value's type (dict's) instead
             kind = type(obj).__name__
-            head = f".. py:data:: {target}"
-            options += [f"   :type: {kind}"] + ([f"   :value: {value}"] if short else [])
+            head = f".. py:data:: {name}"
+            options += [f"   :module: {module_name}", f"   :type: {kind}"] + ([f"   :value: {value}"] if short else [])
             if not short:
                 size = f" of {len(obj)} entries" if hasattr(obj, "__len__") and not isinstance(obj, str) else ""
                 content = ["", f"   A ``{kind}``{size}: see the module's description."]
@@ -167,7 +167,6 @@ def _api_pages(src: Path) -> dict[str, list[str]]:
     api = src / "api"
     api.mkdir(parents=True, exist_ok=True)
     documented: dict[str, list[str]] = {}
-    seen: dict[int, str] = {}  # one object documented twice: the second is not indexed
     for short in api_modules():
         module_name = f"musiclib.{short}"
         module = importlib.import_module(module_name)
@@ -180,9 +179,9 @@ def _api_pages(src: Path) -> dict[str, list[str]]:
         documented_data = _data_docs(module_name)
         for name in names:
             obj = getattr(module, name)
-            again = id(obj) in seen and not isinstance(obj, (str, int, float, tuple))
-            seen.setdefault(id(obj), module_name)
-            lines.append(_directive(module_name, name, obj, documented_data, index=not again))
+            # a name re-exported by another module is documented there too, under that
+            # module's name (its own entry, so its page lists all of the module's names)
+            lines.append(_directive(module_name, name, obj, documented_data))
         (api / f"{short}.rst").write_text("\n".join(lines) + "\n")
         documented[module_name] = names
     return documented

@@ -11,6 +11,7 @@ skips, or fails where ``CI`` is set.
 
 from __future__ import annotations
 
+import html
 import inspect
 import os
 import re
@@ -33,8 +34,13 @@ def _need_chromium():
         pytest.skip(message)
 
 
-def _text(html: str) -> str:
-    return " ".join(re.sub(r"<[^>]+>", " ", html).replace("&#8217;", "'").split())
+def _text(page: str) -> str:
+    """A page's words, with Sphinx's typographic quotes and dashes made plain again."""
+    text = html.unescape(re.sub(r"<[^>]+>", "", page))
+    for fancy, plain in (("\u2019", "'"), ("\u2018", "'"), ("\u201c", '"'), ("\u201d", '"'),
+                         ("\u2014", "---"), ("\u2013", "--"), ("\u2026", "...")):
+        text = text.replace(fancy, plain)
+    return " ".join(text.split())
 
 
 # ------------------------------------------------------------------ quick checks, no browser
@@ -92,7 +98,8 @@ def _common_checks(site: Path, course: Path, *, api: bool = True) -> None:
             obj = getattr(module, name)
             doc = inspect.getdoc(obj) if callable(obj) else None
             if doc:
-                first = re.sub(r"[`*]|:\w+:", "", doc.split("\n")[0]).strip()[:40]
+                # the first line's words up to its first markup (a role, a literal, emphasis)
+                first = re.split(r"[`*:\\|]", doc.split("\n")[0])[0].strip()[:40]
                 assert " ".join(first.split()) in text, f"musiclib.{short}.{name}: {first!r}"
 
 
