@@ -45,6 +45,8 @@ def _run_order(item) -> tuple:
     from test_course_on_your_music import RUN_ORDER, RUN_OF_TEST
 
     run = RUN_OF_TEST.get(item.originalname)
+    if run is None:  # a quick test of those files, that reads no run
+        return (0,)
     return (1, RUN_ORDER.index(run) if run in RUN_ORDER else len(RUN_ORDER), item.path.name)
 
 
