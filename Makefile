@@ -57,7 +57,8 @@ site: $(STAMP)
 
 # nbmake executes the notebooks in the tiny profile; meanwhile tests/test_course_on_your_music.py
 # runs the course in tiny on a labelled folder and on GTZAN-shaped data in a background process
-# (the second core). `make course` is where the fast profile runs.
+# (the second core), and tests/test_site.py builds the course website from those runs' executed
+# notebooks and checks it in headless Chromium. `make course` is where the fast profile runs.
 test: $(STAMP)
 	MUSICLIB_PROFILE=tiny $(BIN)/python -m pytest tests --nbmake notebooks --nbmake-timeout=900 --durations=15
 
