@@ -45,6 +45,7 @@ _SUBMODULES = (
     "tf_log",
     "train",
     "vae",
+    "website",
 )
 
 __all__ = list(_SUBMODULES) + ["__version__"]

@@ -31,17 +31,33 @@ def isolated_settings(tmp_path_factory, monkeypatch):
 
 
 # ------------------------------------------------------------------ the course on other data
-COURSE_TESTS = "test_course_on_your_music.py"
+# Tests that read a background course run: the course on other data, and the website built
+# from those runs' executed notebooks (test_site.py). RUN_OF_TEST names each one's run.
+COURSE_TESTS = ("test_course_on_your_music.py", "test_site.py")
+
+
+def _run_order(item) -> tuple:
+    """Unit tests first; then the tests of each background run, in the order the runs finish,
+    so a test of an early run (the site of the labelled course) uses the main core while a later
+    run still goes on."""
+    if item.path.name not in COURSE_TESTS:
+        return (0,)
+    from test_course_on_your_music import RUN_ORDER, RUN_OF_TEST
+
+    run = RUN_OF_TEST.get(item.originalname)
+    if run is None:  # a quick test of those files, that reads no run
+        return (0,)
+    return (1, RUN_ORDER.index(run) if run in RUN_ORDER else len(RUN_ORDER), item.path.name)
 
 
 def pytest_collection_modifyitems(config, items):
     """The course-on-other-data tests last: their runs go on in the background meanwhile."""
-    items.sort(key=lambda item: item.path.name == COURSE_TESTS)
+    items.sort(key=_run_order)
 
 
 def pytest_collection_finish(session):
     """Start the course runs on other data as soon as their tests are collected."""
-    tests = {item.originalname for item in session.items if item.path.name == COURSE_TESTS}
+    tests = {item.originalname for item in session.items if item.path.name in COURSE_TESTS}
     if tests:
         import tempfile
         from pathlib import Path

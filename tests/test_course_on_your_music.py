@@ -36,7 +36,12 @@ RUN_OF_TEST = {
     "test_notebooks_that_read_files_run_on_gtzan_original_layout": "gtzan_original",
     "test_course_runs_on_a_labelled_folder_of_mixed_files": "labelled",
     "test_student_course_runs_on_gtzan_kaggle_layout_with_its_unreadable_file": "student_on_gtzan_kaggle",
+    # tests/test_site.py: the website built from a run's executed notebooks
+    "test_site_of_the_course_works_in_chromium": "labelled",
+    "test_student_site_has_no_solutions_and_works_in_chromium": "student_on_gtzan_kaggle",
 }
+# the order in which start_background_courses runs them
+RUN_ORDER = ("gtzan_original", "labelled", "student_on_gtzan_kaggle")
 
 
 def start_background_courses(root: Path, tests: set[str]) -> BackgroundCourses:
