@@ -153,7 +153,9 @@ class VAEConfig:
         Notes
         -----
         ``tiny`` (tests): 64 x 128 spectrograms (n_fft 256, hop 128, 0.37 s), latent 16, 12
-        epochs (enough to beat an untrained model; tiny only checks that the code runs).
+        epochs (enough to beat an untrained model; tiny only checks that the code runs), no
+        normalisation floor to speak of (200 dB: twelve epochs do not beat the mean
+        spectrogram on the 80-dB range, measured 0.0204 against 0.0208).
         ``fast``: 128 x 256 (n_fft 512, hop 256, 1.49 s), latent 32, filters
         8-16-32-32-64, 20 epochs: about 30 s of training on a quiet 2-core CPU (the cost per
         step is dominated by the full-resolution layers, hardly by the filter counts).
@@ -165,7 +167,7 @@ class VAEConfig:
         if name == "tiny":
             return cls(segment_seconds=64 * 128 / 22050, n_fft=256, hop_length=128, frames=64, bins=128,
                        latent_dim=16, filters=(8, 16, 16, 32, 32), kl_warmup_epochs=3, epochs=12,
-                       batch_size=32, learning_rate=2e-3)
+                       batch_size=32, learning_rate=2e-3, dynamic_range_db=200.0)
         if name == "fast":
             return cls()
         if name == "full":
