@@ -8,7 +8,7 @@
     musiclib features DATASET --out DIR [--jobs N] [--scheduler ADDR]
     musiclib experiments
     musiclib train DATASET --experiment NAME [--out DIR] [--profile P] [--seed N] [--json]
-    musiclib generate MODEL_DIR --n N [--label L] --out DIR
+    musiclib generate MODEL_DIR --n N [--label L] [--seconds S] --out DIR [--json]
     musiclib predict MODEL_DIR FILE... [--top K] [--json]
     musiclib course [--profile P] [--dataset D] [--only NN ...]
     musiclib course student --out DIR [--notebooks DIR]
@@ -395,13 +395,33 @@ def _at_least_two(value: str) -> int:
     return n
 
 
+def _positive_float(value: str) -> float:
+    x = float(value)
+    if not x > 0:
+        raise argparse.ArgumentTypeError("must be positive")
+    return x
+
+
 def cmd_generate(args) -> int:
+    """``musiclib generate MODEL_DIR --n N [--label L] [--seconds S] --out DIR [--json]``: N clips
+    of S seconds (consecutive decoded segments joined, one Griffin-Lim run each), so that
+    ``musiclib predict`` judges them whole; ``--json``: one object with the files and the
+    model's labels."""
+    import json
+
     from . import vae
 
-    paths = vae.generate_files(args.model_dir, args.out, n=args.n, label=args.label, seed=args.seed or 0)
+    model = vae.load(args.model_dir)  # a bad folder: one line, status 2
+    paths = vae.generate_files(model, args.out, n=args.n, label=args.label, seed=args.seed or 0,
+                               seconds=args.seconds)
+    if args.json:
+        print(json.dumps({"model_dir": str(args.model_dir), "label": args.label, "labels": list(model.labels),
+                          "n": len(paths), "seconds": args.seconds, "sample_rate": model.config.sample_rate,
+                          "seed": args.seed or 0, "files": [str(p) for p in paths]}), flush=True)
+        return EXIT_OK
     for path in paths:
         print(path)
-    print(f"{len(paths)} clips written to {args.out}")
+    print(f"{len(paths)} clips of {args.seconds:g} s written to {args.out}")
     return EXIT_OK
 
 
@@ -538,10 +558,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     gen = sub.add_parser("generate", help="generate new clips with a trained VAE (musiclib train --experiment vae)")
     gen.add_argument("model_dir", help="the VAE folder written by `musiclib train DATASET --experiment vae`")
-    gen.add_argument("--n", type=int, default=4, help="clips to generate")
+    gen.add_argument("--n", type=_positive_int, default=4, help="clips to generate")
     gen.add_argument("--label", default=None, help="the style to generate (conditional VAE); default: from the prior")
+    gen.add_argument("--seconds", type=_positive_float, default=3.0,
+                     help="length of each clip in seconds: consecutive decoded segments joined (default 3, "
+                          "the course classifiers' segment, so `musiclib predict` judges them without tiling)")
     gen.add_argument("--out", required=True, help="folder for the WAV files")
     gen.add_argument("--seed", type=int, default=0)
+    gen.add_argument("--json", action="store_true", help="print one JSON object: the files and the model's labels")
     gen.set_defaults(func=cmd_generate)
 
     crs = sub.add_parser("course", help="execute every notebook in order and write build/course")

@@ -29,6 +29,13 @@ def world(tmp_path_factory):
     return {"settings": s, "manifest": manifest, "config": config, "data": data, "result": result, "root": root}
 
 
+@pytest.fixture(scope="module")
+def classifier(world):
+    """A tiny course classifier (dense network on clip features, 3-s segments), trained once."""
+    run = ml.experiments.run("dense_spectral", settings=world["settings"], out_dir=world["root"] / "clf", jobs=1)
+    return ml.predict.load_bundle(run.bundle)
+
+
 # ----------------------------------------------------------------------------- shapes
 
 
@@ -75,6 +82,9 @@ def test_model_output_shape_equals_input(world):
     assert tuple(out.shape) == (2, cfg.frames, cfg.bins, 1)
     assert len([l for l in model.encoder.layers if isinstance(l, keras.layers.Conv2D)]) == 5
     assert len([l for l in model.decoder.layers if isinstance(l, keras.layers.Conv2DTranspose)]) == 5
+    # the label reaches every decoder block (FiLM after the dense layer and four transposed convolutions)
+    assert len([l for l in model.decoder.layers if isinstance(l, V.FiLM)]) == 5
+    assert tuple(model.prior_means.shape) == (3, cfg.latent_dim)  # one prior mean per style
 
 
 # ----------------------------------------------------------------------------- statistics
@@ -200,7 +210,7 @@ def test_interpolation_ends_at_the_two_reconstructions(world):
 def test_generated_wavs_are_finite_audible_and_the_right_length(world, tmp_path):
     result, data, cfg = world["result"], world["data"], world["config"]
     folder = V.save(result, tmp_path / "vae", data=data)
-    paths = V.generate_files(folder, tmp_path / "out", n=3, label=data.labels[2], seed=0)
+    paths = V.generate_files(folder, tmp_path / "out", n=3, label=data.labels[2], seed=0, seconds=None)
     assert len(paths) == 3 and all(p.suffix == ".wav" for p in paths)
     for p in paths:
         y, sr = sf.read(p, dtype="float32")
@@ -208,7 +218,7 @@ def test_generated_wavs_are_finite_audible_and_the_right_length(world, tmp_path)
         assert len(y) == cfg.segment_samples == (cfg.frames - 1) * cfg.hop_length
         assert np.isfinite(y).all() and np.abs(y).max() <= 1.0
         assert np.sqrt(np.mean(y**2)) > 1e-4  # not silent
-    assert V.generate_files(folder, tmp_path / "out2", n=2, seed=0)[0].name.startswith("vae-prior-")
+    assert V.generate_files(folder, tmp_path / "out2", n=2, seed=0, seconds=None)[0].name.startswith("vae-prior-")
 
 
 def test_griffin_lim_is_real_phase_estimation(world, monkeypatch):
@@ -253,50 +263,127 @@ def test_feature_distance_is_finite_and_zero_for_identical_sets(world):
     assert V.frechet_distance(a, a + 3.0) == pytest.approx(5 * 9.0, rel=1e-6)
 
 
-def test_style_agreement_with_a_course_classifier(world, tmp_path):
-    s = world["settings"]
-    run = ml.experiments.run("dense_spectral", settings=s, out_dir=tmp_path / "clf", jobs=1)
-    bundle = ml.predict.load_bundle(run.bundle)
-    table = V.style_agreement(world["result"], bundle, n_per_label=1, seed=0)
+def test_style_agreement_with_a_course_classifier(world, classifier):
+    table = V.style_agreement(world["result"], classifier, n_per_label=1, seed=0)
     labels = world["data"].labels
     assert list(table["label"]) == labels + ["(all)"]
     assert table["agreement"].between(0, 1).all() and (table["n"].iloc[:-1] == 1).all()
-    assert set(table["most_predicted"].iloc[:-1]) <= set(bundle.labels)
+    assert set(table["most_predicted"].iloc[:-1]) <= set(classifier.labels)
 
 
-def test_run_vae_experiment_returns_a_results_row_and_a_loadable_folder(world, tmp_path):
-    s = world["settings"]
-    config = world["config"].replace(epochs=2)
-    row = V.run_vae_experiment(s, out_dir=tmp_path / "m", config=config)
+def test_clips_are_as_long_as_asked_and_the_classifier_hears_them_whole(world, classifier, monkeypatch):
+    import musiclib.predict as P
+
+    result, cfg = world["result"], world["config"]
+    k = V.segments_for(cfg, 3.0)
+    assert (k * cfg.frames - 1) * cfg.hop_length >= 3.0 * cfg.sample_rate > ((k - 1) * cfg.frames - 1) * cfg.hop_length
+    clips = V.generate_clips(result, 2, label=1, seconds=1.0, seed=0)
+    assert [len(c) for c in clips] == [cfg.sample_rate] * 2 and all(np.isfinite(c).all() for c in clips)
+    seen = []
+    real = P.predict_signal
+    monkeypatch.setattr(P, "predict_signal", lambda b, y, sr, **kw: seen.append(len(y)) or real(b, y, sr, **kw))
+    V.style_agreement(result, classifier, n_per_label=1, seed=0)
+    assert set(seen) == {int(round(classifier.segment_seconds * cfg.sample_rate))}  # no tiling, no padding
+    with pytest.raises(MusiclibError, match="shorter than the classifier"):
+        V.metrics._classify_signals(classifier, clips, cfg.sample_rate)
+
+
+def test_vocoder_ceiling_passes_real_held_out_clips_through_griffin_lim(world, classifier, monkeypatch):
+    result, data, cfg = world["result"], world["data"], world["config"]
+    specs, labels, groups = V.real_clips(data, classifier.segment_seconds)
+    k = V.segments_for(cfg, classifier.segment_seconds)
+    assert len(specs) == k * len(labels) and len(labels) > 0
+    held_out = set(data.groups("valid")) | set(data.groups("test"))
+    assert set(groups) <= held_out  # recordings neither model trained on
+    # each clip is k consecutive segments of one recording
+    first = data.meta["test"].sort_values(["track_id", "segment"]).iloc[:k]
+    assert first["track_id"].nunique() == 1 and list(first["segment"]) == list(range(k))
+    in_clips = [i for i in range(len(labels)) if np.array_equal(specs[i * k:(i + 1) * k],
+                                                               data.x["test"][first.index.to_numpy()])]
+    assert len(in_clips) == 1
+    calls = []
+    real = V.generate._griffinlim
+    monkeypatch.setattr(V.generate, "_griffinlim", lambda *a, **kw: calls.append(1) or real(*a, **kw))
+    table = V.vocoder_ceiling(result, data, classifier, seed=0)
+    assert len(calls) == len(labels)  # every real clip went through the same inversion
+    assert list(table["label"]) == data.labels + ["(all)"]
+    assert table["n"].iloc[-1] == len(labels) and table["agreement"].iloc[:-1].dropna().between(0, 1).all()
+    report = V.generation_report(result, data, classifier, n_per_label=1, seed=0)
+    assert {"ceiling", "generated", "ratio", "n_real", "n_generated"} <= set(report.columns)
+
+
+def test_feature_distances_of_generated_vocoded_and_real_sets(world):
+    result, data = world["result"], world["data"]
+    fd = V.feature_distances(result, data, n=24, seed=0)
+    assert fd["n"] == 24
+    for key in ("real_vs_real", "vocoder_vs_real", "generated_vs_real"):
+        assert np.isfinite(fd[key]) and fd[key] >= 0
+    assert fd["ratio"] == pytest.approx(fd["generated_vs_real"] / fd["real_vs_real"])
+    # analysing a real segment's own inversion gives back (roughly) the segment
+    x = data.x["test"][:1]
+    again = V.analyse(result, [V.generate._griffinlim(result, x[0], seed=0)])
+    assert again.shape == x.shape and np.abs(again - x).mean() < 0.1
+
+
+def test_conditioning_changes_the_output_by_a_clear_margin(world):
+    result, data = world["result"], world["data"]
+    model = result.model
+    z = np.random.default_rng(0).standard_normal((8, model.latent_dim)).astype(np.float32)
+    outs = [V.generate._decode(model, z, np.full(8, i, np.int32)) for i in range(len(data.labels))]
+    between = np.mean([np.abs(outs[i] - outs[j]).mean() for i in range(len(outs)) for j in range(i)])
+    within = np.mean([np.abs(o[:4] - o[4:]).mean() for o in outs])  # other codes, same label
+    # the same codes decoded with another label differ at least as much as other codes of
+    # one label do: the decoder uses the label, it does not ignore it
+    assert between > 0.02 and between > within, (between, within)
+    # and the class prior has moved each style's mean away from the origin
+    assert np.linalg.norm(np.asarray(model.prior_means), axis=1).min() > 0
+
+
+def test_cli_train_vae_writes_a_results_row_and_a_loadable_folder(world, tmp_path, capsys, monkeypatch):
+    """``musiclib train synthetic --experiment vae`` (run_vae_experiment): 2 epochs, on the
+    module's dataset and feature cache."""
+    import json
+
+    from musiclib import cli
+
+    monkeypatch.setenv("MUSICLIB_DATA_DIR", str(world["root"] / "data"))  # the module's dataset and cache
+    monkeypatch.setenv("MUSICLIB_BUILD_DIR", str(tmp_path / "build"))
+    short = classmethod(lambda cls, profile: V.VAEConfig(**{**world["config"].to_dict(), "epochs": 2}))
+    monkeypatch.setattr(V.VAEConfig, "for_profile", short)
+    out = tmp_path / "vae"
+    assert cli.main(["train", "synthetic", "--experiment", "vae", "--profile", "tiny", "--out", str(out), "--json"]) == 0
+    row = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     for key in ("experiment", "dataset", "profile", "seed", "reconstruction_mse_trained",
                 "reconstruction_mse_untrained", "reconstruction_mse_mean_baseline", "train_seconds", "bundle"):
         assert key in row
     assert row["experiment"] == "vae" and row["profile"] == "tiny" and row["epochs"] == 2
-    loaded = V.load(row["bundle"])
+    assert row["reconstruction_mse_trained"] < row["reconstruction_mse_untrained"]
+    loaded = V.load(out)
     assert loaded.info["metrics"]["reconstruction_mse_trained"] == row["reconstruction_mse_trained"]
-    table = pd.read_csv(s.results_dir / "vae.csv")
+    table = pd.read_csv(tmp_path / "build" / "results" / "vae.csv")
     assert list(table["experiment"]) == ["vae"]
 
 
-def test_cli_train_vae_and_generate(tmp_path, capsys, monkeypatch):
+def test_cli_generate_writes_clips_of_the_asked_length(world, tmp_path, capsys):
     import json
-
-    import soundfile as sf
 
     from musiclib import cli
 
-    monkeypatch.setenv("MUSICLIB_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("MUSICLIB_BUILD_DIR", str(tmp_path / "build"))
-    out = tmp_path / "vae"
-    assert cli.main(["train", "synthetic", "--experiment", "vae", "--profile", "tiny", "--out", str(out), "--json"]) == 0
-    row = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    assert row["experiment"] == "vae" and row["reconstruction_mse_trained"] < row["reconstruction_mse_untrained"]
-    label = json.loads((out / "vae.json").read_text())["labels"][0]
-    assert cli.main(["generate", str(out), "--n", "2", "--label", label, "--out", str(tmp_path / "wavs")]) == 0
+    result, data = world["result"], world["data"]
+    folder = V.save(result, tmp_path / "vae", data=data)
+    label = data.labels[1]
+    assert cli.main(["generate", str(folder), "--n", "2", "--label", label, "--seconds", "1.5",
+                     "--out", str(tmp_path / "wavs"), "--json"]) == 0
+    said = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert said["labels"] == data.labels and said["label"] == label and said["n"] == 2 and said["seconds"] == 1.5
     wavs = sorted((tmp_path / "wavs").glob("*.wav"))
-    assert len(wavs) == 2
+    assert [str(w) for w in wavs] == sorted(said["files"])
     for wav in wavs:
         y, sr = sf.read(wav)
-        assert sr == 22050 and np.isfinite(y).all() and np.abs(y).max() > 1e-3
-    assert cli.main(["generate", str(out), "--n", "1", "--label", "no_such_style", "--out", str(tmp_path / "w2")]) == 2
+        assert sr == 22050 and len(y) == int(round(1.5 * sr)) and np.isfinite(y).all() and np.abs(y).max() > 1e-3
+    # default: 3 s, the course classifiers' segment
+    assert cli.main(["generate", str(folder), "--n", "1", "--label", label, "--out", str(tmp_path / "w3")]) == 0
+    (three,) = (tmp_path / "w3").glob("*.wav")
+    assert sf.info(three).frames == 3 * 22050
+    assert cli.main(["generate", str(folder), "--n", "1", "--label", "no_such_style", "--out", str(tmp_path / "w2")]) == 2
     assert "no_such_style" in capsys.readouterr().err

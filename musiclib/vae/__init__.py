@@ -48,16 +48,19 @@ from __future__ import annotations
 
 from .config import N_STRIDES, VAEConfig
 from .data import SIDES, VAEData, denormalise, normalise, prepare
-from .model import BATCHNORM_MOMENTUM, VAE, KLWarmup, VAEResult, build_vae, model_inputs, train_vae
+from .model import BATCHNORM_MOMENTUM, VAE, FiLM, KLWarmup, VAEResult, build_vae, model_inputs, train_vae
 from .io import LoadedVAE, load, save
-from .generate import encode, generate_files, interpolate, reconstruct, sample, to_audio, to_magnitude
-from .metrics import evaluate, feature_distance, frechet_distance, mfcc_summaries, style_agreement
+from .generate import (encode, generate_clips, generate_files, interpolate, reconstruct, sample, segments_for,
+                       to_audio, to_clips, to_magnitude)
+from .metrics import (HELD_OUT, analyse, evaluate, feature_distance, feature_distances, frechet_distance,
+                      generation_report, mfcc_summaries, real_clips, style_agreement, vocoder_ceiling)
 from .experiment import run_vae_experiment
 
 __all__ = [
     "VAE", "VAEConfig", "VAEData", "VAEResult", "LoadedVAE", "KLWarmup", "prepare", "normalise", "denormalise",
     "build_vae", "train_vae", "save", "load", "encode", "sample", "reconstruct", "interpolate", "to_audio",
     "generate_files", "evaluate", "style_agreement", "feature_distance", "frechet_distance", "mfcc_summaries",
-    "run_vae_experiment", "model_inputs", "to_magnitude",
+    "run_vae_experiment", "model_inputs", "to_magnitude", "FiLM", "generate_clips", "segments_for", "to_clips",
+    "HELD_OUT", "analyse", "feature_distances", "generation_report", "real_clips", "vocoder_ceiling",
     "SIDES", "N_STRIDES", "BATCHNORM_MOMENTUM",
 ]

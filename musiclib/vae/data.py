@@ -138,7 +138,8 @@ def prepare(manifest: pd.DataFrame, settings, config: VAEConfig | None = None, *
         ``x[side]`` float32 ``(n, frames, bins)`` in [0, 1]: each segment's spectrogram
         cropped to ``(frames, bins)`` (the Nyquist bin dropped), or padded with the training
         minimum where shorter. ``stats`` holds the minimum and maximum dB of the **training**
-        segments only; every side is normalised with them.
+        segments only (the minimum raised to ``max - config.dynamic_range_db`` where that is
+        higher: quieter cells become 0); every side is normalised with them.
 
     Raises
     ------
@@ -164,7 +165,9 @@ def prepare(manifest: pd.DataFrame, settings, config: VAEConfig | None = None, *
         raise MusiclibError("the split left no training segment")
     # the statistics of the training side only, over the part the model sees
     seen = x_db[train_rows, : cfg.frames, : cfg.bins]
-    stats = {"min": float(seen.min()), "max": float(seen.max())}
+    top = float(seen.max())
+    # the floor: the training minimum, or dynamic_range_db below the maximum if that is higher
+    stats = {"min": max(float(seen.min()), top - cfg.dynamic_range_db), "max": top}
     x, y, metas = {}, {}, {}
     for side in SIDES:
         rows = np.flatnonzero(side_of == side)

@@ -3,7 +3,7 @@
 :func:`run_vae_experiment` loads the dataset, splits it by recording with the split every
 classifier run uses (:func:`musiclib.experiments.run_split`), then
 :func:`~musiclib.vae.prepare`, :func:`~musiclib.vae.train_vae`,
-:func:`~musiclib.vae.evaluate`, :func:`~musiclib.vae.feature_distance` and
+:func:`~musiclib.vae.evaluate`, :func:`~musiclib.vae.feature_distances` and
 :func:`~musiclib.vae.save`, and appends one row to ``results/vae.csv``.
 
 Taught in ``notebooks/08_vae_generation.ipynb``.
@@ -20,8 +20,10 @@ import numpy as np
 from .config import VAEConfig
 from .data import prepare
 from .io import save
-from .metrics import evaluate, feature_distance
+from .metrics import evaluate, feature_distances
 from .model import train_vae
+
+FD_CLIPS = 120  # clips a side for the Frechet distances (fewer where the held-out sides have fewer)
 
 
 def run_vae_experiment(settings=None, *, dataset=None, out_dir: str | os.PathLike | None = None,
@@ -58,8 +60,11 @@ def run_vae_experiment(settings=None, *, dataset=None, out_dir: str | os.PathLik
         ``experiment`` ('vae'), ``dataset``, ``profile``, ``seed``, the three held-out
         reconstruction errors (``reconstruction_mse_trained`` / ``_untrained`` /
         ``_mean_baseline``, normalised space) and ``rmse_db_*`` of the same, the final
-        ``kl`` and ``val_loss``, ``feature_distance`` (prior vs test) and
-        ``feature_distance_train`` (real train vs test, the reference), ``parameters``,
+        ``kl`` and ``val_loss``, the Frechet distances of
+        :func:`~musiclib.vae.feature_distances` with ``FD_CLIPS`` clips a side:
+        ``feature_distance`` (generated vs real held-out), ``feature_distance_train`` (real
+        training vs real held-out, the reference) and ``feature_distance_vocoder`` (real
+        through Griffin-Lim vs real), ``feature_distance_clips``, ``parameters``,
         ``epochs``, ``train_seconds``, ``total_seconds``, counts and ``bundle``.
     """
     from .. import datasets, evaluate as ev
@@ -79,8 +84,7 @@ def run_vae_experiment(settings=None, *, dataset=None, out_dir: str | os.PathLik
     data = prepare(manifest, s, cfg, jobs=jobs)
     result = train_vae(data, cfg, seed=s.seed, verbose=verbose)
     table = evaluate(result, data, seed=s.seed).set_index("model")
-    fd = feature_distance(result, data, seed=s.seed)
-    fd_ref = feature_distance(result, data, seed=s.seed, source="train")
+    fd = feature_distances(result, data, n=FD_CLIPS, seed=s.seed)
     h = result.history
     row = {
         "experiment": "vae",
@@ -99,8 +103,10 @@ def run_vae_experiment(settings=None, *, dataset=None, out_dir: str | os.PathLik
         "final_reconstruction": h["reconstruction"][-1],
         "final_kl": h["kl"][-1],
         "final_val_loss": h.get("val_loss", [np.nan])[-1],
-        "feature_distance": fd,
-        "feature_distance_train": fd_ref,
+        "feature_distance": fd["generated_vs_real"],
+        "feature_distance_train": fd["real_vs_real"],
+        "feature_distance_vocoder": fd["vocoder_vs_real"],
+        "feature_distance_clips": fd["n"],
         "parameters": count_parameters(result.model),
         "epochs": result.epochs,
         "train_seconds": round(result.seconds, 2),

@@ -94,9 +94,18 @@ def encode(vae, spectrograms: np.ndarray, labels=None, *, batch_size: int = 64) 
     return np.concatenate(mus), np.concatenate(lvs)
 
 
-def sample(vae, n: int, *, label=None, seed: int = 0) -> np.ndarray:
-    """``n`` normalised spectrograms ``(n, frames, bins)`` decoded from the prior N(0, I).
+def _prior_means(model: VAE, idx: np.ndarray) -> np.ndarray:
+    """The prior's mean ``(n, latent_dim)`` for label indices: ``m_c`` (class prior) or zeros."""
+    if getattr(model, "prior_means", None) is None:
+        return np.zeros((len(idx), model.latent_dim), np.float32)
+    return np.asarray(model.prior_means)[np.asarray(idx, dtype=np.int64)].astype(np.float32)
 
+
+def sample(vae, n: int, *, label=None, seed: int = 0, temperature: float | None = None) -> np.ndarray:
+    """``n`` normalised spectrograms ``(n, frames, bins)`` decoded from the prior.
+
+    The prior is N(0, I), or N(m_c, I) for a model with a class-conditional prior
+    (``config.class_prior``): codes are drawn around the learnt mean of the style asked for.
     ``label`` (name or index) conditions a conditional VAE; without it labels are cycled.
     The same ``seed`` gives the same spectrograms.
 
@@ -111,6 +120,10 @@ def sample(vae, n: int, *, label=None, seed: int = 0) -> np.ndarray:
         labels cycled ``0, 1, 2, ...`` (all 0 for an unconditional VAE).
     seed : int
         Seed of the latent codes (``np.random.default_rng(seed)``).
+    temperature : float, optional
+        Spread of the codes around the prior's mean: ``z = m + temperature * eps``;
+        default ``config.temperature`` of a trained VAE (1: the prior itself; below 1 trades
+        variety for typical samples, as "truncation" does in image generation).
 
     Returns
     -------
@@ -124,8 +137,11 @@ def sample(vae, n: int, *, label=None, seed: int = 0) -> np.ndarray:
         A label for an unconditional VAE, an unknown label name, or an index out of range.
     """
     model = _model(vae)
+    idx = _label_index(vae, label, int(n))
+    if temperature is None:
+        temperature = getattr(getattr(vae, "config", None), "temperature", 1.0)
     z = np.random.default_rng(seed).standard_normal((int(n), model.latent_dim)).astype(np.float32)
-    return _decode(model, z, _label_index(vae, label, int(n)))
+    return _decode(model, _prior_means(model, idx) + np.float32(temperature) * z, idx)
 
 
 def reconstruct(vae, spectrograms: np.ndarray, labels=None) -> np.ndarray:
@@ -251,32 +267,131 @@ def to_audio(vae, spectrograms: np.ndarray, *, n_iter: int | None = None, seed: 
     MusiclibError
         ``n_iter`` below 1.
     """
+    x = np.asarray(spectrograms, dtype=np.float32)
+    x = x[None] if x.ndim == 2 else x
+    return [_limit(_griffinlim(vae, spec, n_iter=n_iter, seed=[seed, k])) for k, spec in enumerate(x)]
+
+
+def _limit(y: np.ndarray) -> np.ndarray:
+    """Scale down to peak 0.99 only if louder."""
+    peak = float(np.abs(y).max()) if y.size else 0.0
+    return (y * (0.99 / peak) if peak > 0.99 else y).astype(np.float32)
+
+
+def _griffinlim(vae, spectrogram: np.ndarray, *, n_iter: int | None = None, seed=0,
+                length: int | None = None) -> np.ndarray:
+    """Griffin-Lim of one normalised spectrogram ``(frames, bins)`` (any number of frames), not
+    rescaled: ``(frames - 1) * hop_length`` samples unless ``length`` says otherwise."""
     import librosa
 
     cfg = vae.config
     iters = int(n_iter if n_iter is not None else cfg.griffinlim_iters)
     if iters < 1:
         raise MusiclibError("n_iter must be at least 1")
+    spectrogram = np.asarray(spectrogram, dtype=np.float32)
+    y = librosa.griffinlim(to_magnitude(vae, spectrogram), n_iter=iters, hop_length=cfg.hop_length,
+                           n_fft=cfg.n_fft, window="hann", center=True,
+                           length=int(length or (len(spectrogram) - 1) * cfg.hop_length),
+                           random_state=np.random.default_rng(seed))
+    return np.nan_to_num(np.asarray(y, dtype=np.float32))
+
+
+def segments_for(config, seconds: float) -> int:
+    """How many consecutive segments make a clip of at least ``seconds`` seconds.
+
+    Parameters
+    ----------
+    config : VAEConfig
+    seconds : float
+        The clip's length in seconds (e.g. a classifier's segment, 3.0).
+
+    Returns
+    -------
+    int
+        The smallest ``k`` whose ``k * frames`` frames give Griffin-Lim at least
+        ``seconds * sample_rate`` samples: ``(k * frames - 1) * hop_length >= seconds * sr``.
+    """
+    need = int(round(float(seconds) * config.sample_rate))
+    return max(1, int(np.ceil((need / config.hop_length + 1) / config.frames)))
+
+
+def to_clips(vae, spectrograms: np.ndarray, seconds: float, *, n_iter: int | None = None,
+             seed: int = 0) -> list[np.ndarray]:
+    """Clips of exactly ``seconds`` seconds, each from consecutive spectrograms joined in time.
+
+    ``spectrograms`` ``(n * k, frames, bins)`` are taken ``k`` at a time
+    (``k = segments_for(config, seconds)``), joined along time into one
+    ``(k * frames, bins)`` spectrogram, inverted by one Griffin-Lim run (one consistent
+    phase across the joins) and cut to ``round(seconds * sample_rate)`` samples. A clip as
+    long as a classifier's segment is judged without tiling or padding.
+
+    Parameters
+    ----------
+    vae : VAEResult or LoadedVAE
+    spectrograms : np.ndarray, shape (n * k, frames, bins)
+        Normalised to [0, 1]; consecutive groups of ``k`` make one clip (a remainder is dropped).
+    seconds : float
+        Length of each clip in seconds.
+    n_iter : int, optional
+        Griffin-Lim iterations; default ``config.griffinlim_iters``.
+    seed : int
+        Seed of the initial phase (clip ``i`` uses ``default_rng([seed, i])``).
+
+    Returns
+    -------
+    list of np.ndarray
+        ``n`` float32 clips at ``config.sample_rate`` Hz, ``round(seconds * sample_rate)``
+        samples each, scaled down to peak 0.99 only if louder.
+    """
+    cfg = vae.config
+    k = segments_for(cfg, seconds)
+    need = int(round(float(seconds) * cfg.sample_rate))
     x = np.asarray(spectrograms, dtype=np.float32)
     x = x[None] if x.ndim == 2 else x
     out = []
-    for k, spec in enumerate(x):
-        y = librosa.griffinlim(to_magnitude(vae, spec), n_iter=iters, hop_length=cfg.hop_length, n_fft=cfg.n_fft,
-                               window="hann", center=True, length=cfg.segment_samples,
-                               random_state=np.random.default_rng([seed, k]))
-        y = np.nan_to_num(np.asarray(y, dtype=np.float32))
-        peak = float(np.abs(y).max()) if y.size else 0.0
-        if peak > 0.99:
-            y = y * (0.99 / peak)
-        out.append(y.astype(np.float32))
+    for i in range(len(x) // k):
+        joined = np.concatenate(list(x[i * k:(i + 1) * k]), axis=0)
+        out.append(_limit(_griffinlim(vae, joined, n_iter=n_iter, seed=[seed, i])[:need]))
     return out
 
 
-def generate_files(folder_or_vae, out_dir: str | os.PathLike, *, n: int, label=None, seed: int = 0) -> list[Path]:
-    """Sample ``n`` clips from the prior and write them as WAV files into ``out_dir``.
+def generate_clips(vae, n: int, *, label=None, seconds: float = 3.0, seed: int = 0) -> list[np.ndarray]:
+    """``n`` new clips of ``seconds`` seconds: consecutive samples of one style, joined and inverted.
 
-    What ``musiclib generate`` runs: :func:`sample`, then :func:`to_audio`, then
-    :func:`musiclib.audio.write_audio`.
+    :func:`sample` draws ``n * k`` spectrograms (``k = segments_for(config, seconds)``) of
+    ``label`` with ``seed``; :func:`to_clips` joins each ``k`` in time and inverts them
+    with Griffin-Lim. With ``seconds`` equal to a classifier's segment (3 s in the course)
+    the classifier hears whole clips, neither tiled nor padded.
+
+    Parameters
+    ----------
+    vae : VAEResult or LoadedVAE
+    n : int
+        Number of clips.
+    label : str or int, optional
+        Style name or index for every clip; default the labels cycled (per segment).
+    seconds : float
+        Length of each clip in seconds.
+    seed : int
+        Seed of the latent codes and of Griffin-Lim's initial phase.
+
+    Returns
+    -------
+    list of np.ndarray
+        ``n`` float32 mono clips, ``round(seconds * sample_rate)`` samples each.
+    """
+    if float(seconds) <= 0:
+        raise MusiclibError("seconds must be positive")
+    k = segments_for(vae.config, seconds)
+    return to_clips(vae, sample(vae, int(n) * k, label=label, seed=seed), seconds, seed=seed)
+
+
+def generate_files(folder_or_vae, out_dir: str | os.PathLike, *, n: int, label=None, seed: int = 0,
+                   seconds: float | None = 3.0) -> list[Path]:
+    """Generate ``n`` clips and write them as WAV files into ``out_dir``.
+
+    What ``musiclib generate`` runs: :func:`generate_clips` (``seconds`` long: consecutive
+    samples joined, one Griffin-Lim run each), then :func:`musiclib.audio.write_audio`.
 
     Parameters
     ----------
@@ -291,20 +406,26 @@ def generate_files(folder_or_vae, out_dir: str | os.PathLike, *, n: int, label=N
         Style name or index for every clip; default the labels cycled.
     seed : int
         Seed of the latent codes and of Griffin-Lim's initial phase.
+    seconds : float or None
+        Length of each clip in seconds (default 3, the course classifiers' segment);
+        None: one segment of the VAE, ``config.segment_samples`` samples.
 
     Returns
     -------
     list of pathlib.Path
-        ``out_dir / "vae-<label or 'prior'>-<seed>-<k>.wav"`` (``k`` three digits), each
-        ``config.segment_samples`` samples of mono audio at ``config.sample_rate`` Hz.
+        ``out_dir / "vae-<label or 'prior'>-<seed>-<k>.wav"`` (``k`` three digits), mono
+        audio at ``config.sample_rate`` Hz.
     """
     from ..audio import write_audio
 
     vae = _parts(folder_or_vae)
-    specs = sample(vae, n, label=label, seed=seed)
+    if seconds is None:
+        clips = to_audio(vae, sample(vae, n, label=label, seed=seed), seed=seed)
+    else:
+        clips = generate_clips(vae, n, label=label, seconds=seconds, seed=seed)
     name = "prior" if label is None else (label if isinstance(label, str) else vae.labels[int(label)])
     out_dir = Path(out_dir)
     paths = []
-    for k, y in enumerate(to_audio(vae, specs, seed=seed)):
+    for k, y in enumerate(clips):
         paths.append(write_audio(out_dir / f"vae-{name}-{seed}-{k:03d}.wav", y, sr=vae.config.sample_rate))
     return paths

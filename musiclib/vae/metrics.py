@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import MusiclibError
-from .data import VAEData
+from .data import VAEData, normalise
 from .generate import reconstruct, sample, to_audio, to_magnitude
 from .io import LoadedVAE, _parts
 from .model import _model, build_vae
@@ -87,37 +87,149 @@ def evaluate(vae, data: VAEData, *, seed: int = 0, side: str | None = None) -> p
     return pd.DataFrame(rows)
 
 
+HELD_OUT = ("valid", "test")  # the real clips generation is judged against: recordings no model trained on
+
+
 def _classify_signals(bundle, signals: list[np.ndarray], sr: int) -> np.ndarray:
     """Class probabilities ``(n, n_classes)`` of a classifier bundle for in-memory signals.
 
     Each signal goes through :func:`musiclib.predict.predict_signal` (the features
     ``predict_file`` computes), one mean probability per signal in the bundle's label order.
-    A signal shorter than the classifier's segment is **tiled** (repeated) to one segment:
-    zero padding would show the classifier half a segment of silence, which none of its
-    training segments had.
+    Signals must be at least one classifier segment long: nothing is tiled or padded
+    (:func:`~musiclib.vae.generate_clips` and :func:`real_clips` make them so).
     """
     from ..predict import predict_signal
 
-    need = int(math.ceil(bundle.segment_seconds * sr))
+    need = int(round(bundle.segment_seconds * sr))
     out = []
     for y in signals:
         y = np.asarray(y, dtype=np.float32)
         if len(y) < need:
-            y = np.tile(y, int(math.ceil(need / max(1, len(y)))))[:need]
+            raise MusiclibError(f"a clip of {len(y) / sr:.2f} s is shorter than the classifier's segment "
+                                f"({bundle.segment_seconds:g} s): generate longer clips")
         prediction = predict_signal(bundle, y, sr, name="generated")
         out.append([prediction.probabilities[label] for label in bundle.labels])
     return np.array(out, dtype=np.float64)
 
 
+def _agreement_rows(bundle, labels: list, proba: np.ndarray, wanted: np.ndarray) -> pd.DataFrame:
+    """One row per label of ``labels``: ``n``, ``agreement``, ``mean_probability``, ``most_predicted``."""
+    predicted = np.array([bundle.labels[j] for j in proba.argmax(axis=1)]) if len(proba) else np.array([])
+    rows = []
+    for i, label in enumerate(labels):
+        mine = np.flatnonzero(wanted == i)
+        known = label in bundle.labels
+        rows.append({
+            "label": label, "n": int(len(mine)),
+            "agreement": float(np.mean(predicted[mine] == label)) if known and len(mine) else np.nan,
+            "mean_probability": (float(proba[mine, bundle.labels.index(label)].mean())
+                                 if known and len(mine) else np.nan),
+            "most_predicted": pd.Series(predicted[mine]).mode().iloc[0] if len(mine) else "",
+        })
+    return pd.DataFrame(rows)
+
+
+def _with_total(table: pd.DataFrame) -> pd.DataFrame:
+    total = {"label": "(all)", "n": int(table["n"].sum()), "agreement": float(table["agreement"].mean()),
+             "mean_probability": float(table["mean_probability"].mean()), "most_predicted": ""}
+    return pd.concat([table, pd.DataFrame([total])], ignore_index=True)
+
+
+def real_clips(data: VAEData, seconds: float, *, sides=HELD_OUT) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Consecutive real segments, ``k`` at a time, for clips of ``seconds`` seconds.
+
+    Every recording of ``sides`` is cut into non-overlapping runs of
+    ``k = segments_for(config, seconds)`` consecutive segments (a shorter remainder is
+    dropped): the real counterpart of :func:`~musiclib.vae.generate_clips`.
+
+    Parameters
+    ----------
+    data : VAEData
+    seconds : float
+        Length of each clip in seconds.
+    sides : sequence of str
+        Default the held-out sides ``("valid", "test")``.
+
+    Returns
+    -------
+    spectrograms : np.ndarray, float32 (m * k, frames, bins)
+        Normalised; rows ``i * k`` to ``i * k + k - 1`` make clip ``i`` (for
+        :func:`~musiclib.vae.to_clips`).
+    labels : np.ndarray, int32 (m,)
+        Label index of each clip.
+    groups : np.ndarray (m,)
+        Recording of each clip.
+    """
+    from .generate import segments_for
+
+    k = segments_for(data.config, seconds)
+    specs, labels, groups = [], [], []
+    for side in sides:
+        meta = data.meta[side]
+        if not len(meta):
+            continue
+        order = meta.sort_values(["track_id", "segment"]).index.to_numpy()
+        for _, rows in meta.loc[order].groupby("track_id", sort=True).groups.items():
+            rows = np.asarray(list(rows))
+            for i in range(len(rows) // k):
+                run = rows[i * k:(i + 1) * k]
+                specs.append(data.x[side][run])
+                labels.append(int(data.y[side][run[0]]))
+                groups.append(meta.loc[run[0], "group"])
+    if not specs:
+        return (np.zeros((0, data.config.frames, data.config.bins), np.float32), np.zeros(0, np.int32),
+                np.array([], dtype=object))
+    return np.concatenate(specs), np.array(labels, np.int32), np.array(groups, dtype=object)
+
+
+def vocoder_ceiling(vae, data: VAEData, classifier_bundle, *, sides=HELD_OUT, seed: int = 0) -> pd.DataFrame:
+    """What Griffin-Lim leaves recognisable: real held-out clips through the same inversion.
+
+    Real held-out clips of the classifier's segment length (:func:`real_clips`) go through
+    exactly the path a generated clip takes after the decoder — the normalised, cropped
+    spectrogram, :func:`~musiclib.vae.to_clips` (Griffin-Lim) — and are classified like
+    generated ones. Generated clips can hardly be recognised more often than these: the
+    **ceiling** to judge :func:`style_agreement` against.
+
+    Parameters
+    ----------
+    vae : VAEResult, LoadedVAE, str or os.PathLike
+    data : VAEData
+        Normalised with the VAE's statistics.
+    classifier_bundle : musiclib.predict.Bundle, str or os.PathLike
+    sides : sequence of str
+        The real recordings (default valid and test: neither model trained on them).
+    seed : int
+        Griffin-Lim's initial phase.
+
+    Returns
+    -------
+    pandas.DataFrame
+        As :func:`style_agreement`: ``label``, ``n`` (clips), ``agreement``,
+        ``mean_probability``, ``most_predicted``; a last row ``(all)`` (mean over labels).
+    """
+    from ..predict import Bundle, load_bundle
+    from .generate import to_clips
+
+    vae = _parts(vae)
+    bundle = classifier_bundle if isinstance(classifier_bundle, Bundle) else load_bundle(classifier_bundle)
+    specs, labels, _ = real_clips(data, bundle.segment_seconds, sides=sides)
+    clips = to_clips(vae, specs, bundle.segment_seconds, seed=seed)
+    proba = _classify_signals(bundle, clips, vae.config.sample_rate)
+    return _with_total(_agreement_rows(bundle, list(vae.labels), proba, labels))
+
+
 def style_agreement(vae, classifier_bundle, *, n_per_label: int = 5, seed: int = 0) -> pd.DataFrame:
     """Per label, the share of clips generated for it that a classifier assigns to it.
 
-    For a conditional VAE: ``n_per_label`` clips per label are sampled from the prior,
-    turned into sound (:func:`to_audio`) and classified with ``classifier_bundle`` (a
-    :class:`musiclib.predict.Bundle`, or its folder), the same features as ``predict_file``.
-    Columns: ``label``, ``n``, ``agreement`` (share), ``mean_probability`` (of the intended
-    label), ``most_predicted``; a last row ``(all)``. Chance is ``1 / n_labels``.
-    Labels the classifier does not know get NaN.
+    For a conditional VAE: ``n_per_label`` clips per label, each as long as the
+    classifier's segment (:func:`~musiclib.vae.generate_clips`: consecutive samples joined,
+    one Griffin-Lim run; nothing tiled or padded), classified with ``classifier_bundle``
+    (a :class:`musiclib.predict.Bundle`, or its folder), the features ``predict_file``
+    computes. Columns: ``label``, ``n``, ``agreement`` (share), ``mean_probability`` (of
+    the intended label), ``most_predicted``; a last row ``(all)``. Chance is
+    ``1 / n_labels``; the ceiling is :func:`vocoder_ceiling`. Labels the classifier does
+    not know get NaN.
 
     Parameters
     ----------
@@ -125,8 +237,6 @@ def style_agreement(vae, classifier_bundle, *, n_per_label: int = 5, seed: int =
         A conditional VAE, or its folder.
     classifier_bundle : musiclib.predict.Bundle, str or os.PathLike
         A classifier of the course (:func:`musiclib.predict.load_bundle` loads a folder).
-        Clips shorter than its segment are tiled (repeated) to one segment, not padded
-        with silence.
     n_per_label : int
         Clips generated per label.
     seed : int
@@ -144,27 +254,51 @@ def style_agreement(vae, classifier_bundle, *, n_per_label: int = 5, seed: int =
         The VAE is not conditional.
     """
     from ..predict import Bundle, load_bundle
+    from .generate import generate_clips
 
     vae = _parts(vae)
     bundle = classifier_bundle if isinstance(classifier_bundle, Bundle) else load_bundle(classifier_bundle)
     if not _model(vae).n_labels:
         raise MusiclibError("style_agreement needs a conditional VAE")
-    rows = []
-    for i, label in enumerate(vae.labels):
-        specs = sample(vae, n_per_label, label=i, seed=seed + i)
-        proba = _classify_signals(bundle, to_audio(vae, specs, seed=seed), vae.config.sample_rate)
-        predicted = [bundle.labels[j] for j in proba.argmax(axis=1)]
-        known = label in bundle.labels
-        rows.append({
-            "label": label, "n": int(n_per_label),
-            "agreement": float(np.mean([p == label for p in predicted])) if known else np.nan,
-            "mean_probability": float(proba[:, bundle.labels.index(label)].mean()) if known else np.nan,
-            "most_predicted": pd.Series(predicted).mode().iloc[0],
-        })
-    table = pd.DataFrame(rows)
-    total = {"label": "(all)", "n": int(table["n"].sum()), "agreement": float(table["agreement"].mean()),
-             "mean_probability": float(table["mean_probability"].mean()), "most_predicted": ""}
-    return pd.concat([table, pd.DataFrame([total])], ignore_index=True)
+    clips, wanted = [], []
+    for i in range(len(vae.labels)):
+        clips += generate_clips(vae, n_per_label, label=i, seconds=bundle.segment_seconds, seed=seed + i)
+        wanted += [i] * int(n_per_label)
+    proba = _classify_signals(bundle, clips, vae.config.sample_rate)
+    return _with_total(_agreement_rows(bundle, list(vae.labels), proba, np.array(wanted)))
+
+
+def generation_report(vae, data: VAEData, classifier_bundle, *, n_per_label: int = 20,
+                      seed: int = 0) -> pd.DataFrame:
+    """Per style: the vocoder's ceiling, the agreement of generated clips, and their ratio.
+
+    Parameters
+    ----------
+    vae : VAEResult, LoadedVAE, str or os.PathLike
+    data : VAEData
+    classifier_bundle : musiclib.predict.Bundle, str or os.PathLike
+    n_per_label : int
+        Clips generated per style.
+    seed : int
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per label and ``(all)``: ``n_real`` and ``ceiling`` (:func:`vocoder_ceiling`),
+        ``n_generated`` and ``generated`` (:func:`style_agreement`), ``ratio``
+        (generated / ceiling; for ``(all)`` the ratio of the two means, the issue's target).
+    """
+    from ..predict import Bundle, load_bundle
+
+    bundle = classifier_bundle if isinstance(classifier_bundle, Bundle) else load_bundle(classifier_bundle)
+    ceiling = vocoder_ceiling(vae, data, bundle, seed=seed)
+    generated = style_agreement(vae, bundle, n_per_label=n_per_label, seed=seed)
+    table = pd.DataFrame({"label": ceiling["label"], "n_real": ceiling["n"], "ceiling": ceiling["agreement"],
+                          "n_generated": generated["n"], "generated": generated["agreement"],
+                          "most_predicted": generated["most_predicted"]})
+    with np.errstate(divide="ignore", invalid="ignore"):
+        table["ratio"] = table["generated"] / table["ceiling"]
+    return table
 
 
 def mfcc_summaries(vae, spectrograms: np.ndarray, *, n_mfcc: int = 13) -> np.ndarray:
@@ -288,3 +422,90 @@ def feature_distance(vae, data: VAEData, *, n: int = 50, seed: int = 0, side: st
     # not drown the other coefficients: the distance is then in units of real variation
     mu, sd = real_f.mean(axis=0), real_f.std(axis=0) + 1e-9
     return frechet_distance((fake_f - mu) / sd, (real_f - mu) / sd)
+
+
+def analyse(vae, signals) -> np.ndarray:
+    """Normalised spectrograms of sound, made as :func:`~musiclib.vae.prepare` makes them.
+
+    The VAE's STFT (``n_fft``, ``hop_length``, Hann, centred), ``amplitude_to_db(ref=1.0)``
+    with the feature cache's ``amin``, cropped to ``(frames, bins)`` and normalised with the
+    VAE's statistics: what the model would see of this sound. Signals are not rescaled (use
+    Griffin-Lim's output before any peak limit, whose level follows its target).
+
+    Parameters
+    ----------
+    vae : VAEResult or LoadedVAE
+    signals : sequence of np.ndarray
+        Mono float signals at ``config.sample_rate``, each at least ``config.segment_samples`` long.
+
+    Returns
+    -------
+    np.ndarray
+        float32 ``(n, frames, bins)`` in [0, 1].
+    """
+    import librosa
+
+    cfg = vae.config
+    amin = cfg.feature_config().logspec_amin
+    out = []
+    for y in signals:
+        magnitude = np.abs(librosa.stft(np.asarray(y, np.float32), n_fft=cfg.n_fft, hop_length=cfg.hop_length,
+                                        window="hann", center=True))
+        db = librosa.amplitude_to_db(magnitude, ref=1.0, amin=amin, top_db=None).T[: cfg.frames, : cfg.bins]
+        full = np.full((cfg.frames, cfg.bins), float(vae.stats["min"]), np.float32)
+        full[: db.shape[0], : db.shape[1]] = db
+        out.append(normalise(full, vae.stats))
+    return np.array(out, dtype=np.float32).reshape(-1, cfg.frames, cfg.bins)
+
+
+def feature_distances(vae, data: VAEData, *, n: int = 120, seed: int = 0) -> dict:
+    """Frechet distances of MFCC summaries, all heard after the same inversion, ``n`` clips a side.
+
+    Four sets of ``n`` one-segment clips, summarised by :func:`mfcc_summaries` of their
+    spectrograms, standardised with the mean and spread of the real held-out set:
+
+    - ``real``: ``n`` random held-out segments (valid and test sides, as in :data:`HELD_OUT`);
+    - ``real_b``: ``n`` random training segments (other recordings): ``real`` vs ``real_b``
+      is the distance two real sets of the same size have (sampling noise and recordings);
+    - ``vocoder``: the ``real`` segments through Griffin-Lim and analysed again
+      (:func:`analyse`): the distance the inversion alone costs (the ceiling);
+    - ``generated``: ``n`` samples from the prior, labels cycled (as many per style),
+      through Griffin-Lim and analysed again.
+
+    Parameters
+    ----------
+    vae : VAEResult, LoadedVAE, str or os.PathLike
+    data : VAEData
+    n : int
+        Clips per set (fewer when a side has fewer segments: see ``n`` in the result).
+    seed : int
+        The choice of real segments, the prior samples and Griffin-Lim's initial phase.
+
+    Returns
+    -------
+    dict
+        ``n`` (clips per set), ``real_vs_real``, ``vocoder_vs_real``, ``generated_vs_real``
+        (dimensionless, in units of the real clips' spread), ``ratio``
+        (``generated_vs_real / real_vs_real``; the issue asks at most 1.5).
+    """
+    from .generate import _griffinlim
+
+    vae = _parts(vae)
+    rng = np.random.default_rng(seed)
+    held = np.concatenate([data.x[side] for side in HELD_OUT if len(data.x[side])])
+    n = int(min(n, len(held), len(data.x["train"])))
+    real = held[rng.permutation(len(held))[:n]]
+    real_b = data.x["train"][rng.permutation(len(data.x["train"]))[:n]]
+    vocoded = analyse(vae, [_griffinlim(vae, x, seed=[seed, i]) for i, x in enumerate(real)])
+    fake = analyse(vae, [_griffinlim(vae, x, seed=[seed, i]) for i, x in enumerate(sample(vae, n, seed=seed))])
+    feats = {name: mfcc_summaries(vae, x) for name, x in
+             (("real", real), ("real_b", real_b), ("vocoder", vocoded), ("generated", fake))}
+    mu, sd = feats["real"].mean(axis=0), feats["real"].std(axis=0) + 1e-9
+    z = {name: (f - mu) / sd for name, f in feats.items()}
+    out = {"n": n,
+           "real_vs_real": frechet_distance(z["real_b"], z["real"]),
+           "vocoder_vs_real": frechet_distance(z["vocoder"], z["real"]),
+           "generated_vs_real": frechet_distance(z["generated"], z["real"])}
+    out["ratio"] = out["generated_vs_real"] / max(out["real_vs_real"], 1e-12)
+    return out
+

@@ -4,8 +4,9 @@ A Keras 3 subclassed :class:`VAE` with its own ``train_step`` and ``test_step``:
 Conv2D encoder layers (3 x 3, stride 2, ReLU, batch normalisation), a mirrored decoder of
 five Conv2DTranspose layers ending in a sigmoid, reparameterisation, and the loss
 reconstruction + beta x KL with an optional linear KL warm-up (:class:`KLWarmup`);
-optionally conditioned on the style label (a one-hot vector joins the encoder's
-flattened features and the latent code). Spectrograms are ``(n, frames, bins)``
+optionally conditioned on the style label: a one-hot vector joins the encoder's
+flattened features and the latent code, modulates every decoder block (:class:`FiLM`),
+and picks the mean of a class-conditional prior ``N(m_c, I)``. Spectrograms are ``(n, frames, bins)``
 normalised to [0, 1]; the model sees ``(n, frames, bins, 1)``.
 
 The class is registered with Keras as ``"musiclib>VAE"``
@@ -63,11 +64,45 @@ def _build_encoder(frames, bins, latent_dim, filters, n_labels):
     return keras.Model(inputs, [mu, log_var], name="encoder")
 
 
-def _build_decoder(frames, bins, latent_dim, filters, n_labels):
-    """``z (n, latent_dim)`` [+ one-hot] -> ``(n, frames, bins, 1)`` in [0, 1] (sigmoid)."""
+@keras.saving.register_keras_serializable(package="musiclib")
+class FiLM(keras.layers.Layer):
+    """Feature-wise linear modulation by a condition: ``x * (1 + gamma(c)) + beta(c)``.
+
+    ``gamma`` and ``beta`` are one Dense layer of the condition ``c`` (e.g. a one-hot
+    style label), one value per channel of ``x``, the same at every time and frequency
+    (Perez et al., 2018). Initialised at zero, so training starts from the plain decoder
+    and learns how much each style rescales and shifts each feature map.
+
+    Inputs: ``[x (n, frames, bins, channels), c (n, d)]``; output: the shape of ``x``.
+    """
+
+    def build(self, input_shape):
+        channels = int(input_shape[0][-1])
+        self.dense = keras.layers.Dense(2 * channels, kernel_initializer="zeros", name="film_dense")
+        self.dense.build(input_shape[1])
+
+    def call(self, inputs):
+        x, c = inputs
+        gamma, beta = ops.split(self.dense(c), 2, axis=-1)
+        gamma = ops.expand_dims(ops.expand_dims(gamma, 1), 1)
+        beta = ops.expand_dims(ops.expand_dims(beta, 1), 1)
+        return x * (1.0 + gamma) + beta
+
+    def compute_output_shape(self, input_shape):
+        return input_shape[0]
+
+
+def _build_decoder(frames, bins, latent_dim, filters, n_labels, film=False):
+    """``z (n, latent_dim)`` [+ one-hot] -> ``(n, frames, bins, 1)`` in [0, 1] (sigmoid).
+
+    With ``film``, the one-hot label also modulates every decoder block (:class:`FiLM`
+    after each transposed convolution), so the style reaches every resolution and the
+    decoder cannot learn to ignore it at the one place it enters.
+    """
     z = keras.Input(shape=(latent_dim,), name="z")
     inputs = [z]
     x = z
+    onehot = None
     if n_labels:
         onehot = keras.Input(shape=(n_labels,), name="label")
         inputs.append(onehot)
@@ -76,9 +111,13 @@ def _build_decoder(frames, bins, latent_dim, filters, n_labels):
     bottleneck = (frames // step, bins // step, filters[-1])
     x = keras.layers.Dense(int(np.prod(bottleneck)), name="dec_dense")(x)
     x = keras.layers.Reshape(bottleneck, name="dec_reshape")(x)
+    if film and onehot is not None:
+        x = FiLM(name="dec_film0")([x, onehot])
     for i, f in enumerate(reversed(filters[:-1])):
         x = _conv_block(keras.layers.Conv2DTranspose(f, 3, strides=2, padding="same", name=f"dec_deconv{i + 1}"),
                         x, f"dec{i + 1}")
+        if film and onehot is not None:
+            x = FiLM(name=f"dec_film{i + 1}")([x, onehot])
     x = keras.layers.Conv2DTranspose(1, 3, strides=2, padding="same", name=f"dec_deconv{N_STRIDES}")(x)
     out = keras.layers.Activation("sigmoid", name="dec_sigmoid")(x)
     return keras.Model(inputs, out, name="decoder")
@@ -114,6 +153,14 @@ class VAE(keras.Model):
         Number of style labels to condition on; 0: unconditional.
     seed : int
         Seed of the reparameterisation noise (``keras.random.SeedGenerator``).
+    film : bool
+        A conditional decoder modulates every block with the label (:class:`FiLM`).
+    class_prior : bool
+        A conditional model's prior is ``N(m_c, I)``, one learnt mean ``m_c`` per label
+        (``prior_means``); the KL term is measured from it.
+    free_bits : float
+        Nats per latent dimension (batch mean) the loss does not charge; the ``kl`` metric
+        is the full divergence either way.
     **kwargs
         Passed to ``keras.Model`` (``name``, ...).
 
@@ -126,16 +173,25 @@ class VAE(keras.Model):
         ``z (n, latent_dim)`` [+ one-hot] -> ``(n, frames, bins, 1)`` in [0, 1].
     kl_scale : keras.Variable
         Scalar multiplier of the KL weight, set by :class:`KLWarmup`.
+    prior_means : keras.Variable or None
+        ``(n_labels, latent_dim)``, the class prior's means (None without a class prior).
     """
 
     def __init__(self, frames=128, bins=256, latent_dim=32, filters=(8, 16, 32, 32, 64), beta=1.0, n_labels=0,
-                 seed=0, **kwargs):
+                 seed=0, film=False, class_prior=False, free_bits=0.0, **kwargs):
         super().__init__(**kwargs)
         self.frames, self.bins, self.latent_dim = int(frames), int(bins), int(latent_dim)
         self.filters = tuple(int(f) for f in filters)
         self.beta, self.n_labels, self.seed = float(beta), int(n_labels), int(seed)
+        self.film = bool(film) and self.n_labels > 0
+        self.class_prior = bool(class_prior) and self.n_labels > 0
+        self.free_bits = float(free_bits)
         self.encoder = _build_encoder(self.frames, self.bins, self.latent_dim, self.filters, self.n_labels)
-        self.decoder = _build_decoder(self.frames, self.bins, self.latent_dim, self.filters, self.n_labels)
+        self.decoder = _build_decoder(self.frames, self.bins, self.latent_dim, self.filters, self.n_labels,
+                                      film=self.film)
+        # the class-conditional prior p(z | c) = N(m_c, I): one learnt mean per style, zero at first
+        self.prior_means = (self.add_weight(shape=(self.n_labels, self.latent_dim), initializer="zeros",
+                                            name="prior_means") if self.class_prior else None)
         self.kl_scale = keras.Variable(1.0, trainable=False, name="kl_scale", dtype="float32")
         self.seed_generator = keras.random.SeedGenerator(self.seed)
         self.loss_tracker = keras.metrics.Mean(name="loss")
@@ -147,7 +203,8 @@ class VAE(keras.Model):
         """Keras serialisation: the constructor's arguments (saved in ``model.keras``)."""
         config = super().get_config()
         config.update(frames=self.frames, bins=self.bins, latent_dim=self.latent_dim, filters=list(self.filters),
-                      beta=self.beta, n_labels=self.n_labels, seed=self.seed)
+                      beta=self.beta, n_labels=self.n_labels, seed=self.seed, film=self.film,
+                      class_prior=self.class_prior, free_bits=self.free_bits)
         return config
 
     @property
@@ -208,6 +265,21 @@ class VAE(keras.Model):
         z = self._reparameterise(mu, log_var) if training else mu
         return self.decode(z, onehot, training=training)
 
+    def prior_mean(self, onehot):
+        """The prior's mean for each example: ``m_c`` of its style (class prior), else zeros.
+
+        Parameters
+        ----------
+        onehot : tensor, shape (n, n_labels), or None
+
+        Returns
+        -------
+        tensor, shape (n, latent_dim), or the scalar 0.0 (the standard normal prior)
+        """
+        if self.prior_means is None or onehot is None:
+            return 0.0
+        return ops.matmul(ops.cast(onehot, "float32"), self.prior_means)
+
     def _vae_losses(self, spec, onehot, training):
         """Per-batch means of loss, reconstruction (sum of squares per example), KL, and per-cell MSE."""
         mu, log_var = self.encode(spec, onehot, training=training)
@@ -215,8 +287,12 @@ class VAE(keras.Model):
         out = self.decode(z, onehot, training=training)
         squared = ops.square(spec - out)
         reconstruction = ops.mean(ops.sum(squared, axis=(1, 2, 3)))
-        kl = ops.mean(-0.5 * ops.sum(1.0 + log_var - ops.square(mu) - ops.exp(log_var), axis=1))
-        loss = reconstruction + self.beta * self.kl_scale * kl
+        centred = mu - self.prior_mean(onehot)  # mu itself under N(0, I); mu - m_c under the class prior
+        kl_dims = ops.mean(-0.5 * (1.0 + log_var - ops.square(centred) - ops.exp(log_var)), axis=0)
+        kl = ops.sum(kl_dims)
+        # free bits: a latent dimension is not charged for its first free_bits nats (Kingma et al., 2016)
+        charged = ops.sum(ops.maximum(kl_dims, self.free_bits)) if self.free_bits > 0 else kl
+        loss = reconstruction + self.beta * self.kl_scale * charged
         return loss, reconstruction, kl, ops.mean(squared)
 
     def _track(self, loss, reconstruction, kl, mse):
@@ -294,7 +370,8 @@ def build_vae(config: VAEConfig | None = None, n_labels: int = 0, *, seed: int =
     cfg = config or VAEConfig()
     n = int(n_labels) if cfg.conditional else 0
     model = VAE(frames=cfg.frames, bins=cfg.bins, latent_dim=cfg.latent_dim, filters=cfg.filters, beta=cfg.beta,
-                n_labels=n, seed=seed, name="vae")
+                n_labels=n, seed=seed, film=cfg.film, class_prior=cfg.class_prior, free_bits=cfg.free_bits,
+                name="vae")
     model(model_inputs(np.zeros((1, cfg.frames, cfg.bins), np.float32), np.zeros(1, np.int32)))  # build
     model.compile(optimizer=keras.optimizers.Adam(learning_rate=cfg.learning_rate))
     return model
