@@ -1027,6 +1027,11 @@ def stored_folds(settings: Settings | None = None, *, names: list[str] | None = 
                 or str(first["dataset"]) != s.dataset or first["profile"] != s.profile.name
                 or int(first["seed"]) != s.seed):
             continue
+        # only the recipe as it stands: not notebook 04's leaky or overlapping-segment folds,
+        # nor a run with other balancing, which are kept beside it under their own names
+        if (str(first.get("split")) != f"{int(first['folds'])} folds by recording"
+                or str(first.get("balance")) != str(EXPERIMENTS[name].balance or "none")):
+            continue
         key, mtime = (name, int(first["folds"])), recordings_path.stat().st_mtime
         if key not in found or mtime > found[key][0]:
             found[key] = (mtime, recordings_path, rows)

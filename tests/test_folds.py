@@ -190,6 +190,14 @@ def test_run_folds_tests_every_recording_once_and_keeps_one_row_per_fold(tiny):
     assert ml.experiments.run_folds("logreg_clip", settings=tiny, folds=3, jobs=1).recordings.equals(result.recordings)
 
 
+def test_stored_folds_keep_only_the_recipe_as_it_stands(tiny):
+    ml.experiments.run_folds("forest_clip", settings=tiny, folds=2, jobs=1)
+    other = ml.experiments.run_folds("forest_clip", settings=tiny, folds=2, jobs=1, balance="class_weight")
+    assert (other.rows["balance"] == "class_weight").all()  # kept, under its own name
+    stored = [r for r in ml.experiments.stored_folds(tiny) if r.experiment == "forest_clip"]
+    assert len(stored) == 1 and (stored[0].rows["balance"] == "none").all()
+
+
 def test_baselines_are_named_experiments_without_a_bundle(tiny):
     names = ml.experiments.names()
     assert {"logreg_clip", "forest_clip"} <= set(names)
