@@ -246,11 +246,6 @@ def _percentiles(values: np.ndarray, level: float) -> tuple[float, float]:
     return float(low), float(high)
 
 
-def _by_recording(recordings: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
-    codes, uniques = pd.factorize(recordings["group"].astype(str))
-    return codes, uniques
-
-
 def interval_summary(recordings: pd.DataFrame, *, n_boot: int = N_BOOTSTRAP, level: float = LEVEL,
                      seed: int = 0) -> dict:
     """Accuracy (recording and segment level) and macro-F1 with their intervals.
@@ -274,11 +269,13 @@ def interval_summary(recordings: pd.DataFrame, *, n_boot: int = N_BOOTSTRAP, lev
     rec = recordings.reset_index(drop=True)
     if not len(rec):
         raise ValueError("no test recordings to summarise")
-    codes, uniques = _by_recording(rec)
+    codes, uniques = pd.factorize(rec["group"].astype(str))
     n_clusters = len(uniques)
     w = _resample_counts(n_clusters, n_boot=n_boot, seed=seed)
-    members = np.zeros((n_clusters, len(rec)))  # cluster x row incidence
-    members[codes, np.arange(len(rec))] = 1.0
+
+    def per_cluster(values):  # sum of each recording's rows
+        return np.bincount(codes, weights=values, minlength=n_clusters)
+
     per_row = {
         "test_accuracy_recording": ((rec["y_pred"] == rec["y_true"]).to_numpy(float), np.ones(len(rec))),
         "test_accuracy_recording_vote": ((rec["y_pred_vote"] == rec["y_true"]).to_numpy(float), np.ones(len(rec))),
@@ -286,7 +283,7 @@ def interval_summary(recordings: pd.DataFrame, *, n_boot: int = N_BOOTSTRAP, lev
     }
     out: dict = {}
     for name, (hits, counts) in per_row.items():
-        cluster_hits, cluster_counts = members @ hits, members @ counts
+        cluster_hits, cluster_counts = per_cluster(hits), per_cluster(counts)
         point = hits.sum() / counts.sum()
         boot = (w @ cluster_hits) / np.maximum(w @ cluster_counts, 1e-12)
         low, high = _percentiles(boot, level)
@@ -447,14 +444,13 @@ def paired_comparison(a: pd.DataFrame, b: pd.DataFrame, *, names: tuple[str, str
     (ha, counts), (hb, _) = hits(left), hits(right)
     codes, uniques = pd.factorize(left.index.get_level_values("group"))
     n_clusters = len(uniques)
-    members = np.zeros((n_clusters, len(left)))
-    members[codes, np.arange(len(left))] = 1.0
     w = _resample_counts(n_clusters, n_boot=n_boot, seed=seed)
     folds = left.index.get_level_values("fold").to_numpy()
     if metric == "macro_f1":
         a_score, b_score, low, high, per_fold = _paired_macro_f1(left, right, codes, n_clusters, w, level)
     else:
-        diff_hits, cluster_counts = members @ (ha - hb), members @ counts
+        diff_hits = np.bincount(codes, weights=ha - hb, minlength=n_clusters)
+        cluster_counts = np.bincount(codes, weights=counts, minlength=n_clusters)
         boot = (w @ diff_hits) / np.maximum(w @ cluster_counts, 1e-12)
         low, high = _percentiles(boot, level)
         per_fold = [float((ha[folds == f] - hb[folds == f]).sum() / counts[folds == f].sum())
